@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import confirm from '@inquirer/confirm';
+import type { Command } from 'commander';
+import { InfraError } from '../../common/errors.ts';
+import { lastLogLines } from '../../infra/daemon.ts';
+import { infraOptions } from '../../infra/options.ts';
+import { down, localServices, reset, status, up } from '../../infra/runner.ts';
+import { progress, readinessTable } from '../output.ts';
+
+export function registerInfraCommands(program: Command): void {
+  const infra = program
+    .command('infra')
+    .description('run the local Kafka, schema registry, Postgres and MongoDB servers');
+
+  infra
+    .command('up')
+    .description('start every local server that is not running (idempotent) and print a readiness table')
+    .action(async () => {
+      const rows = await up(infraOptions(), progress('infra'));
+      console.log(readinessTable(rows));
+      if (rows.some((r) => !r.healthy)) throw new InfraError('some servers are not healthy');
+    });
+
+  infra
+    .command('down')
+    .description('stop the local servers this runner started')
+    .action(async () => {
+      await down(infraOptions(), progress('infra'));
+    });
+
+  infra
+    .command('status')
+    .description('health of every endpoint, local or external')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const rows = await status(infraOptions());
+      console.log(o.json ? JSON.stringify(rows, null, 2) : readinessTable(rows));
+      if (rows.some((r) => !r.healthy)) process.exitCode = 1;
+    });
+
+  infra
+    .command('reset')
+    .description('stop the local servers and wipe their data')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (o: { yes?: boolean }) => {
+      const opts = infraOptions();
+      if (!o.yes) {
+        if (!process.stdin.isTTY) throw new InfraError('reset needs confirmation', { fix: 'pass --yes' });
+        if (!(await confirm({ message: `Wipe all data in ${opts.dataDir}?`, default: false }))) return;
+      }
+      await reset(opts, progress('infra'));
+    });
+
+  infra
+    .command('logs')
+    .description('print the end of each local server log')
+    .argument('[server]', 'kafka, registry, postgres or mongodb')
+    .option('-n, --lines <n>', 'lines per server', '40')
+    .action((server: string | undefined, o: { lines: string }) => {
+      for (const s of localServices(infraOptions())) {
+        if (server && s.name !== server) continue;
+        console.log(`==> ${s.logFile} <==`);
+        console.log(fs.existsSync(s.logFile) ? lastLogLines(s.logFile, Number(o.lines)) : '(no log yet)');
+      }
+    });
+}

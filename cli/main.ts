@@ -1,0 +1,36 @@
+import { Command, CommanderError } from 'commander';
+import { describeError } from '../common/errors.ts';
+import { registerInfraCommands } from './commands/infra.ts';
+import { registerStartCommand } from './commands/start.ts';
+
+/**
+ * The `tributary` CLI. Each command file registers itself here; settings are read from the
+ * environment inside each action (never at import time), so `--help` works with a broken .env.
+ * Argument errors exit with 2, failures with 1.
+ */
+export function buildProgram(): Command {
+  const program = new Command('tributary')
+    .description(
+      'Event-streaming pipeline: two REST APIs into Kafka, bronze and gold in Postgres and MongoDB',
+    )
+    .showHelpAfterError()
+    .exitOverride();
+  registerInfraCommands(program);
+  registerStartCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are "errors" with exit code 0
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    console.error(`tributary: ${describeError(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,27 @@
+import type { InfraOptions } from '../infra/options.ts';
+
+/**
+ * A long-running part of the pipeline. `tributary start` runs several in one process; running one
+ * role per process is how the pipeline scales.
+ */
+export interface RoleContext {
+  infra: InfraOptions;
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+}
+
+export interface RunningRole {
+  /** a line for the start banner, e.g. the URL it serves */
+  summary?: string;
+  /** finishes the work in flight, commits, and closes every client; called once */
+  close(): Promise<void>;
+}
+
+export interface RoleDefinition {
+  name: string;
+  description: string;
+  start(ctx: RoleContext): Promise<RunningRole>;
+}
+
+/** Later issues add their roles here, in start order. */
+export const ROLES: RoleDefinition[] = [];

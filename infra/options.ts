@@ -1,0 +1,125 @@
+import os from 'node:os';
+import path from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { OptionalUrl, Port, readEnv } from '../common/env.ts';
+
+/**
+ * Where the pipeline's servers are. Each of the four `*_URL`/`BROKERS` settings, when set, points
+ * Tributary at an external server and the local runner leaves that server alone; when unset, the
+ * runner starts a private one on 127.0.0.1 at the given port (defaults chosen not to clash with a
+ * system Kafka, Postgres or MongoDB).
+ */
+export const InfraEnv = Type.Object({
+  TRIBUTARY_DATA_DIR: Type.String({
+    default: '.tributary/dev',
+    minLength: 1,
+    description: 'a writable folder for local server data and logs, e.g. .tributary/dev',
+  }),
+  TRIBUTARY_CACHE_DIR: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'a writable folder for downloaded jars (default ~/.cache/tributary)',
+    }),
+  ),
+  TRIBUTARY_KAFKA_BROKERS: OptionalUrl('a comma-separated list of host:port of an external Kafka'),
+  TRIBUTARY_KAFKA_SSL: Type.Boolean({ default: false, description: 'true or false' }),
+  TRIBUTARY_KAFKA_SASL_MECHANISM: Type.Optional(
+    Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')], {
+      description: 'plain, scram-sha-256 or scram-sha-512',
+    }),
+  ),
+  TRIBUTARY_KAFKA_SASL_USERNAME: Type.Optional(Type.String({ description: 'the SASL user name' })),
+  TRIBUTARY_KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ description: 'the SASL password' })),
+  TRIBUTARY_SCHEMA_REGISTRY_URL: OptionalUrl('the base URL of a Confluent-compatible schema registry'),
+  TRIBUTARY_SCHEMA_REGISTRY_USERNAME: Type.Optional(Type.String({ description: 'the registry user name' })),
+  TRIBUTARY_SCHEMA_REGISTRY_PASSWORD: Type.Optional(Type.String({ description: 'the registry password' })),
+  TRIBUTARY_POSTGRES_URL: OptionalUrl('a postgres:// URL of an external database'),
+  TRIBUTARY_MONGODB_URL: OptionalUrl('a mongodb:// URL of an external server'),
+  TRIBUTARY_KAFKA_PORT: Port(
+    19092,
+    'a free TCP port for the local Kafka broker (its controller uses the next one)',
+  ),
+  TRIBUTARY_REGISTRY_PORT: Port(18081, 'a free TCP port for the local schema registry'),
+  TRIBUTARY_POSTGRES_PORT: Port(15432, 'a free TCP port for the local PostgreSQL'),
+  TRIBUTARY_MONGODB_PORT: Port(17017, 'a free TCP port for the local MongoDB-wire server'),
+  TRIBUTARY_POSTGRES_PASSWORD: Type.String({
+    default: 'tributary',
+    minLength: 1,
+    description: 'the password of the local Postgres user "tributary"',
+  }),
+  TRIBUTARY_TOPIC_PARTITIONS: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 3,
+    description: 'the partition count of the raw and gold topics (1-64)',
+  }),
+});
+export type InfraEnv = Static<typeof InfraEnv>;
+
+export interface KafkaEndpoint {
+  brokers: string[];
+  ssl: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+export interface InfraOptions {
+  dataDir: string;
+  cacheDir: string;
+  topicPartitions: number;
+  kafka: KafkaEndpoint & { local: boolean; port: number; controllerPort: number };
+  registry: { url: string; local: boolean; port: number; username?: string; password?: string };
+  postgres: { url: string; local: boolean; port: number; password: string };
+  mongo: { url: string; local: boolean; port: number };
+}
+
+export function infraOptions(env: NodeJS.ProcessEnv = process.env): InfraOptions {
+  const e = readEnv(InfraEnv, env);
+  const dataDir = path.resolve(e.TRIBUTARY_DATA_DIR);
+  const cacheDir = path.resolve(
+    e.TRIBUTARY_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tributary'),
+  );
+  const sasl =
+    e.TRIBUTARY_KAFKA_SASL_MECHANISM !== undefined
+      ? {
+          mechanism: e.TRIBUTARY_KAFKA_SASL_MECHANISM,
+          username: e.TRIBUTARY_KAFKA_SASL_USERNAME ?? '',
+          password: e.TRIBUTARY_KAFKA_SASL_PASSWORD ?? '',
+        }
+      : undefined;
+  const pgUser = 'tributary';
+  return {
+    dataDir,
+    cacheDir,
+    topicPartitions: e.TRIBUTARY_TOPIC_PARTITIONS,
+    kafka: {
+      local: e.TRIBUTARY_KAFKA_BROKERS === undefined,
+      brokers: (e.TRIBUTARY_KAFKA_BROKERS ?? `127.0.0.1:${e.TRIBUTARY_KAFKA_PORT}`)
+        .split(',')
+        .map((b) => b.trim()),
+      ssl: e.TRIBUTARY_KAFKA_SSL,
+      sasl,
+      port: e.TRIBUTARY_KAFKA_PORT,
+      controllerPort: e.TRIBUTARY_KAFKA_PORT + 1,
+    },
+    registry: {
+      local: e.TRIBUTARY_SCHEMA_REGISTRY_URL === undefined,
+      url: e.TRIBUTARY_SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${e.TRIBUTARY_REGISTRY_PORT}/apis/ccompat/v7`,
+      port: e.TRIBUTARY_REGISTRY_PORT,
+      username: e.TRIBUTARY_SCHEMA_REGISTRY_USERNAME,
+      password: e.TRIBUTARY_SCHEMA_REGISTRY_PASSWORD,
+    },
+    postgres: {
+      local: e.TRIBUTARY_POSTGRES_URL === undefined,
+      url:
+        e.TRIBUTARY_POSTGRES_URL ??
+        `postgres://${pgUser}:${encodeURIComponent(e.TRIBUTARY_POSTGRES_PASSWORD)}@127.0.0.1:${e.TRIBUTARY_POSTGRES_PORT}/tributary`,
+      port: e.TRIBUTARY_POSTGRES_PORT,
+      password: e.TRIBUTARY_POSTGRES_PASSWORD,
+    },
+    mongo: {
+      local: e.TRIBUTARY_MONGODB_URL === undefined,
+      url: e.TRIBUTARY_MONGODB_URL ?? `mongodb://127.0.0.1:${e.TRIBUTARY_MONGODB_PORT}/tributary`,
+      port: e.TRIBUTARY_MONGODB_PORT,
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects: `unit` (pure logic, no servers, fakes allowed) and `integration` (real Kafka,
+ * registry, Postgres and MongoDB started by tests/support/global-setup.ts in their own data folder
+ * and ports, so a running `npm start` is never touched).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: ['node_modules/**', 'tests/integration/**', '.tributary/**', 'dashboard/**'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+          // 2 cores run four JVMs already: two test files at a time is the most that stays stable.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
