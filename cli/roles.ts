@@ -1,3 +1,4 @@
+import type { Logger } from '../common/logger.ts';
 import type { InfraOptions } from '../infra/options.ts';
 
 /**
@@ -6,8 +7,9 @@ import type { InfraOptions } from '../infra/options.ts';
  */
 export interface RoleContext {
   infra: InfraOptions;
+  /** the process environment, read once by each role's options.ts */
   env: NodeJS.ProcessEnv;
-  log: (line: string) => void;
+  logger: Logger;
 }
 
 export interface RunningRole {

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { type Command, Option } from 'commander';
 import { describeError } from '../../common/errors.ts';
+import { createLogger } from '../../common/logger.ts';
 import { infraOptions } from '../../infra/options.ts';
 import { down, localServices, status, up } from '../../infra/runner.ts';
 import { progress, readinessTable } from '../output.ts';
@@ -28,7 +29,11 @@ export function registerStartCommand(program: Command): void {
       const running: Array<{ name: string; role: RunningRole }> = [];
       const wanted = o.role ? ROLES.filter((r) => o.role!.includes(r.name)) : ROLES;
       for (const def of wanted) {
-        const role = await def.start({ infra, env: process.env, log: progress(def.name) });
+        const role = await def.start({
+          infra,
+          env: process.env,
+          logger: createLogger(def.name, process.env.TRIBUTARY_LOG_LEVEL),
+        });
         running.push({ name: def.name, role });
         log(`${def.name} started${role.summary ? `: ${role.summary}` : ''}`);
       }

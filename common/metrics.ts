@@ -1,0 +1,105 @@
+import { hostname } from 'node:os';
+import type { Producer } from 'kafkajs';
+import client from 'prom-client';
+
+/**
+ * Metrics of one role. Each role owns a prom-client registry (served at /metrics by its process)
+ * and publishes a snapshot of it about once a second to the `_tributary.metrics` topic, where the
+ * gateway aggregates every instance of every role. Counters are totals since the instance started;
+ * the gateway turns them into rates.
+ */
+export interface MetricsSnapshot {
+  role: string;
+  /** unique per process+role, so restarts and scaled-out instances are told apart */
+  instance: string;
+  /** epoch ms */
+  at: number;
+  /** metric name (plus `{label="value"}` when labelled) → value */
+  counters: Record<string, number>;
+  gauges: Record<string, number>;
+}
+
+export interface RoleMetrics {
+  readonly role: string;
+  readonly instance: string;
+  readonly registry: client.Registry;
+  counter(name: string, help: string, labelNames?: string[]): client.Counter<string>;
+  gauge(name: string, help: string, labelNames?: string[]): client.Gauge<string>;
+  histogram(name: string, help: string, buckets?: number[]): client.Histogram<string>;
+  snapshot(): Promise<MetricsSnapshot>;
+}
+
+export function createRoleMetrics(role: string): RoleMetrics {
+  const registry = new client.Registry();
+  registry.setDefaultLabels({ role });
+  const instance = `${role}@${hostname()}:${process.pid}`;
+  const created = new Map<string, client.Metric<string>>();
+  function once<M extends client.Metric<string>>(name: string, make: () => M): M {
+    let m = created.get(name);
+    if (!m) {
+      m = make();
+      created.set(name, m);
+    }
+    return m as M;
+  }
+  return {
+    role,
+    instance,
+    registry,
+    counter: (name, help, labelNames = []) =>
+      once(name, () => new client.Counter({ name, help, labelNames, registers: [registry] })),
+    gauge: (name, help, labelNames = []) =>
+      once(name, () => new client.Gauge({ name, help, labelNames, registers: [registry] })),
+    histogram: (name, help, buckets) =>
+      once(name, () => new client.Histogram({ name, help, buckets, registers: [registry] })),
+    async snapshot() {
+      const counters: Record<string, number> = {};
+      const gauges: Record<string, number> = {};
+      for (const metric of await registry.getMetricsAsJSON()) {
+        const kind = String(metric.type);
+        const target = kind === 'counter' ? counters : kind === 'gauge' ? gauges : undefined;
+        if (!target) continue;
+        for (const v of metric.values) {
+          const labels = Object.entries(v.labels)
+            .filter(([k]) => k !== 'role')
+            .map(([k, val]) => `${k}="${val}"`)
+            .join(',');
+          target[labels ? `${metric.name}{${labels}}` : metric.name] = v.value;
+        }
+      }
+      return { role, instance, at: Date.now(), counters, gauges };
+    },
+  };
+}
+
+/**
+ * Publishes snapshots of the given roles' metrics to a topic at a fixed interval. The producer is
+ * the caller's (connected, non-transactional); `stop()` publishes one last snapshot.
+ */
+export function startMetricsPublisher(opts: {
+  producer: Producer;
+  topic: string;
+  metrics: RoleMetrics[];
+  intervalMs?: number;
+  onError?: (err: unknown) => void;
+}): { stop(): Promise<void> } {
+  const publish = async () => {
+    const snapshots = await Promise.all(opts.metrics.map((m) => m.snapshot()));
+    await opts.producer.send({
+      topic: opts.topic,
+      messages: snapshots.map((s) => ({ key: s.instance, value: JSON.stringify(s) })),
+    });
+  };
+  let inFlight: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    inFlight = publish().catch((err) => opts.onError?.(err));
+  }, opts.intervalMs ?? 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      await publish().catch((err) => opts.onError?.(err));
+    },
+  };
+}
