@@ -1,4 +1,5 @@
 import type { Logger } from '../common/logger.ts';
+import type { RoleMetrics } from '../common/metrics.ts';
 import type { InfraOptions } from '../infra/options.ts';
 
 /**
@@ -15,6 +16,8 @@ export interface RoleContext {
 export interface RunningRole {
   /** a line for the start banner, e.g. the URL it serves */
   summary?: string;
+  /** served at the process's /metrics */
+  metrics?: RoleMetrics[];
   /** finishes the work in flight, commits, and closes every client; called once */
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import client from 'prom-client';
 
 /**
@@ -100,6 +100,25 @@ export function startMetricsPublisher(opts: {
       clearInterval(timer);
       await inFlight;
       await publish().catch((err) => opts.onError?.(err));
+    },
+  };
+}
+
+/** startMetricsPublisher with its own producer, for roles whose producers are transactional. */
+export async function startMetricsReporter(opts: {
+  kafka: Kafka;
+  topic: string;
+  metrics: RoleMetrics[];
+  intervalMs?: number;
+  onError?: (err: unknown) => void;
+}): Promise<{ stop(): Promise<void> }> {
+  const producer = opts.kafka.producer();
+  await producer.connect();
+  const publisher = startMetricsPublisher({ ...opts, producer });
+  return {
+    async stop() {
+      await publisher.stop();
+      await producer.disconnect();
     },
   };
 }

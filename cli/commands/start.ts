@@ -1,11 +1,9 @@
-import closeWithGrace from 'close-with-grace';
 import { type Command, Option } from 'commander';
-import { describeError } from '../../common/errors.ts';
-import { createLogger } from '../../common/logger.ts';
 import { infraOptions } from '../../infra/options.ts';
 import { down, localServices, status, up } from '../../infra/runner.ts';
 import { progress, readinessTable } from '../output.ts';
-import { ROLES, type RunningRole } from '../roles.ts';
+import { ROLES } from '../roles.ts';
+import { runRolesProcess } from '../run-roles.ts';
 
 export function registerStartCommand(program: Command): void {
   program
@@ -25,35 +23,20 @@ export function registerStartCommand(program: Command): void {
         await up(infra, progress('infra'));
       }
       console.log(readinessTable(await status(infra)));
-
-      const running: Array<{ name: string; role: RunningRole }> = [];
       const wanted = o.role ? ROLES.filter((r) => o.role!.includes(r.name)) : ROLES;
-      for (const def of wanted) {
-        const role = await def.start({
-          infra,
-          env: process.env,
-          logger: createLogger(def.name, process.env.TRIBUTARY_LOG_LEVEL),
-        });
-        running.push({ name: def.name, role });
-        log(`${def.name} started${role.summary ? `: ${role.summary}` : ''}`);
-      }
-      log(
-        wanted.length === 0
-          ? 'infrastructure ready; no pipeline roles yet. Press Ctrl-C to stop.'
-          : `running ${running.map((r) => r.name).join(', ')}. Press Ctrl-C to stop.`,
-      );
-
-      // close-with-grace: one shutdown on SIGINT/SIGTERM/uncaught error, with a deadline.
-      await new Promise<void>((resolve) => {
-        closeWithGrace({ delay: 90_000 }, async ({ signal, err }) => {
-          if (err) console.error(`tributary: ${describeError(err)}`);
-          log(`shutting down${signal ? ` (${signal})` : ''}`);
-          for (const { name, role } of running.reverse()) {
-            await role.close().catch((e) => console.error(`${name}: ${describeError(e)}`));
-          }
+      await runRolesProcess(wanted, {
+        onStarted: (running) => {
+          for (const r of running) if (r.summary) log(r.summary);
+          log(
+            wanted.length === 0
+              ? 'infrastructure ready; no pipeline roles yet. Press Ctrl-C to stop.'
+              : `running ${wanted.map((r) => r.name).join(', ')}. Press Ctrl-C to stop.`,
+          );
+        },
+        // Servers that were already running before `start` are left running.
+        onStopped: async () => {
           if (startedInfra) await down(infra, progress('infra'));
-          resolve();
-        });
+        },
       });
     });
 }

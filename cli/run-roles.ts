@@ -1,0 +1,60 @@
+import closeWithGrace from 'close-with-grace';
+import { describeError } from '../common/errors.ts';
+import { createLogger } from '../common/logger.ts';
+import { infraOptions } from '../infra/options.ts';
+import type { RoleDefinition, RunningRole } from './roles.ts';
+
+/**
+ * Runs roles in this process until SIGINT/SIGTERM: starts them in order, then on a signal closes
+ * each once, in reverse order (each finishes its batch in flight and commits), within a deadline.
+ * Used by `tributary start` and by the one-role process entries (`<role>/process.ts`).
+ */
+export async function runRolesProcess(
+  roles: RoleDefinition[],
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    onStarted?: (running: RunningRole[]) => void;
+    onStopped?: () => Promise<void>;
+  } = {},
+): Promise<void> {
+  const env = opts.env ?? process.env;
+  const infra = infraOptions(env);
+  const level = env.TRIBUTARY_LOG_LEVEL ?? 'info';
+  const running: Array<{ name: string; role: RunningRole }> = [];
+  const log = createLogger('tributary', level);
+
+  let closing: Promise<void> | undefined;
+  const closeAll = () => {
+    closing ??= (async () => {
+      for (const { name, role } of [...running].reverse()) {
+        await role
+          .close()
+          .catch((err) => log.error({ err: describeError(err) }, `${name} did not close cleanly`));
+      }
+      await opts.onStopped?.();
+    })();
+    return closing;
+  };
+
+  const done = new Promise<void>((resolve) => {
+    closeWithGrace({ delay: 90_000 }, async ({ signal, err }) => {
+      if (err) log.error({ err: describeError(err) }, 'fatal error');
+      log.info({ signal }, 'shutting down');
+      await closeAll();
+      resolve();
+    });
+  });
+
+  try {
+    for (const def of roles) {
+      const role = await def.start({ infra, env, logger: createLogger(def.name, level) });
+      running.push({ name: def.name, role });
+      log.info(`${def.name} started${role.summary ? `: ${role.summary}` : ''}`);
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  opts.onStarted?.(running.map((r) => r.role));
+  await done;
+}

@@ -1,0 +1,194 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Admin, Batch, Consumer, IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import type { Logger } from '../../common/logger.ts';
+import type { RoleMetrics } from '../../common/metrics.ts';
+import { registerValueSchema } from '../../common/registry.ts';
+import type { EnrichmentJob, Workspace } from '../../schemas/generated/types.ts';
+import { jobEntry, restoreState, workspaceEntry } from './changelog.ts';
+import { goldRecord } from './gold-record.ts';
+import type { JoinState } from './join-state.ts';
+import type { ProcessorOptions } from './options.ts';
+
+/**
+ * The stream processor: a foreign-key table–table join of the latest job with the latest state of
+ * its workspace, as exactly-once consume–transform–produce. Per input batch, ONE Kafka transaction
+ * holds the gold records, the dead letters, the changelog entries of the state that changed, and
+ * the consumed offsets; a crash anywhere leaves either all of it or none of it.
+ */
+export interface StreamProcessor {
+  start(): Promise<void>;
+  /** Finishes the batch in flight (its transaction commits), leaves the group, closes clients. */
+  close(): Promise<void>;
+}
+
+export function createStreamProcessor(deps: {
+  kafka: Kafka;
+  registry: SchemaRegistry;
+  options: ProcessorOptions;
+  metrics: RoleMetrics;
+  logger: Logger;
+  now?: () => number;
+}): StreamProcessor {
+  const { kafka, registry, options, metrics, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const { topics } = options;
+  const goldTotal = metrics.counter('tributary_processor_gold_records_total', 'gold records emitted');
+  const dlqTotal = metrics.counter('tributary_processor_dlq_records_total', 'records sent to the gold DLQ');
+  const unresolved = metrics.gauge(
+    'tributary_processor_unresolved_jobs',
+    'jobs whose workspace has not arrived yet',
+  );
+  const restoreSeconds = metrics.gauge(
+    'tributary_processor_restore_seconds',
+    'duration of the last state restore',
+  );
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    readUncommitted: false,
+    maxBytesPerPartition: options.maxBytesPerPartition,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+  });
+  const producer: Producer = kafka.producer({
+    transactionalId: options.transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  const admin: Admin = kafka.admin();
+  const states = new Map<number, JoinState>();
+  let assigned = new Set<number>();
+  let goldSchemaId = 0;
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    // Both topics are co-partitioned: the partitions of either one name the states we need.
+    const mine = new Set<number>();
+    for (const t of [topics.workspaces, topics.jobs])
+      for (const p of payload.memberAssignment[t] ?? []) mine.add(p);
+    assigned = mine;
+    for (const p of states.keys()) if (!mine.has(p)) states.delete(p);
+    logger.info({ partitions: [...mine] }, 'processor assignment');
+  });
+
+  async function ensureState(partition: number, heartbeat: () => Promise<void>): Promise<JoinState> {
+    const have = states.get(partition);
+    if (have) return have;
+    const missing = [...new Set([...assigned, partition])].filter((p) => !states.has(p));
+    const started = Date.now();
+    const restored = await restoreState({
+      kafka,
+      admin,
+      producer,
+      topic: topics.state,
+      partitions: missing,
+      groupPrefix: options.groupId,
+      heartbeat,
+    });
+    for (const [p, s] of restored) states.set(p, s);
+    const seconds = (Date.now() - started) / 1000;
+    restoreSeconds.set(seconds);
+    const jobs = [...restored.values()].reduce((n, s) => n + s.jobCount, 0);
+    logger.info({ partitions: missing, jobs, seconds }, 'processor state restored');
+    return states.get(partition)!;
+  }
+
+  async function handleBatch(batch: Batch, heartbeat: () => Promise<void>): Promise<number> {
+    const p = batch.partition;
+    const state = await ensureState(p, heartbeat);
+    const decoded = await Promise.allSettled(batch.messages.map((m) => registry.decode(m.value!)));
+    const gold: ReturnType<typeof goldRecord>[] = [];
+    const changelog: Array<Message & { partition: number }> = [];
+    const dlq: Message[] = [];
+    const processedAt = now();
+    const isWorkspaceTopic = batch.topic === topics.workspaces;
+
+    decoded.forEach((result, i) => {
+      const m = batch.messages[i]!;
+      const lineage: IHeaders = {
+        ...m.headers,
+        'tributary-dlq-source': `${batch.topic}/${p}/${m.offset}`,
+      };
+      if (result.status === 'rejected') {
+        dlq.push({
+          key: m.key,
+          value: m.value,
+          headers: { ...lineage, 'tributary-dlq-reason': `undecodable: ${String(result.reason)}` },
+        });
+        return;
+      }
+      if (isWorkspaceTopic) {
+        const outcome = state.applyWorkspace(result.value as Workspace);
+        if (outcome.kind !== 'accepted') return;
+        changelog.push(workspaceEntry(outcome.workspace, p));
+        for (const job of outcome.jobs) gold.push(goldRecord(job, outcome.workspace, processedAt));
+      } else {
+        const job = result.value as EnrichmentJob;
+        const outcome = state.applyJob(job);
+        if (outcome.kind === 'rejected') {
+          dlq.push({
+            key: job.id,
+            value: JSON.stringify(job),
+            headers: { ...lineage, 'tributary-dlq-reason': outcome.reasons.join('; ') },
+          });
+        } else if (outcome.kind === 'accepted') {
+          changelog.push(jobEntry(outcome.job, p));
+          gold.push(goldRecord(outcome.job, outcome.workspace, processedAt));
+        }
+      }
+    });
+
+    const goldMessages = await Promise.all(
+      gold.map(async (g) => ({ key: g.job_id, value: await registry.encode(goldSchemaId, g) })),
+    );
+    const tx = await producer.transaction();
+    try {
+      if (goldMessages.length > 0) await tx.send({ topic: topics.gold, messages: goldMessages });
+      if (changelog.length > 0) await tx.send({ topic: topics.state, messages: changelog });
+      if (dlq.length > 0) await tx.send({ topic: topics.dlq, messages: dlq });
+      await tx.sendOffsets({
+        consumerGroupId: options.groupId,
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: p, offset: (BigInt(batch.lastOffset()) + 1n).toString() }],
+          },
+        ],
+      });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => {});
+      // The in-memory state already holds this batch; forget it and restore from the changelog.
+      states.delete(p);
+      throw err;
+    }
+    goldTotal.inc(gold.length);
+    dlqTotal.inc(dlq.length);
+    unresolved.set([...states.values()].reduce((n, s) => n + s.unresolvedJobs(), 0));
+    return gold.length;
+  }
+
+  return {
+    async start() {
+      goldSchemaId = await registerValueSchema(registry, topics.gold, 'enrichment-job-gold');
+      await admin.connect();
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topics.workspaces, topics.jobs], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (batch.isEmpty() || !isRunning() || isStale()) return;
+          await handleBatch(batch, heartbeat);
+          resolveOffset(batch.lastOffset());
+          await heartbeat();
+        },
+      });
+    },
+    async close() {
+      await consumer.disconnect();
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { RoleDefinition } from '../../cli/roles.ts';
+import { createKafka } from '../../common/kafka.ts';
+import { createRoleMetrics, startMetricsReporter } from '../../common/metrics.ts';
+import { createSchemaRegistry } from '../../common/registry.ts';
+import { processorOptions } from './options.ts';
+import { createStreamProcessor } from './processor.ts';
+
+/** The `processor` role: builds its clients once, runs the join, reports metrics. */
+export const processorRole: RoleDefinition = {
+  name: 'processor',
+  description: 'joins raw workspaces and jobs into gold records, exactly once',
+  async start({ infra, env, logger }) {
+    const options = processorOptions(env);
+    const kafka = createKafka(infra.kafka, `tributary-processor-${process.pid}`);
+    const metrics = createRoleMetrics('processor');
+    const processor = createStreamProcessor({
+      kafka,
+      registry: createSchemaRegistry(infra.registry),
+      options,
+      metrics,
+      logger,
+    });
+    const reporter = await startMetricsReporter({
+      kafka,
+      topic: options.topics.metrics,
+      metrics: [metrics],
+      onError: (err) => logger.warn({ err }, 'metrics publish failed'),
+    });
+    await processor.start();
+    return {
+      summary: `group ${options.groupId}, transactional id ${options.transactionalId}`,
+      metrics: [metrics],
+      async close() {
+        await processor.close();
+        await reporter.stop();
+      },
+    };
+  },
+};
