@@ -67,6 +67,13 @@ export const TOPICS: readonly TopicSpec[] = [
     doc: 'poller cursors, written in the same transaction as the records',
   },
   {
+    name: '_tributary.processor-state',
+    partitions: 'data',
+    cleanup: 'compact',
+    retentionMs: -1,
+    doc: 'the stream processor join state (latest workspace and job per id), partition = input partition',
+  },
+  {
     name: '_tributary.metrics',
     partitions: 'single',
     cleanup: 'delete',
