@@ -27,6 +27,3 @@ export interface RoleDefinition {
   description: string;
   start(ctx: RoleContext): Promise<RunningRole>;
 }
-
-/** Later issues add their roles here, in start order. */
-export const ROLES: RoleDefinition[] = [];

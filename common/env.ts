@@ -19,7 +19,8 @@ export function readEnv<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): S
   if (first) {
     const field = first.path.replace(/^\//, '').split('/')[0] || '(unknown)';
     const prop = (schema.properties as Record<string, TSchema>)[field];
-    const got = raw[field] === undefined ? 'is not set' : `is ${JSON.stringify(raw[field])}`;
+    const original = env[field];
+    const got = original === undefined || original === '' ? 'is not set' : `is ${JSON.stringify(original)}`;
     throw new ConfigError(
       field,
       `${got}: ${first.message}`,

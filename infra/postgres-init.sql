@@ -1,0 +1,2 @@
+-- docker-compose only: the schema registry's own database (the local runner creates it itself).
+CREATE DATABASE registry;

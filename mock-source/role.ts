@@ -1,0 +1,13 @@
+import type { RoleDefinition } from '../cli/roles.ts';
+import { startMockSource } from './index.ts';
+import { mockSourceOptions } from './options.ts';
+
+/** The fake source APIs as a pipeline role: started first, so the pollers have something to read. */
+export const mockSourceRole: RoleDefinition = {
+  name: 'mock-source',
+  description: 'fake workspaces and enrichment-jobs REST APIs (Faker data, change feed, fault knobs)',
+  async start(ctx) {
+    const handle = await startMockSource(mockSourceOptions(ctx.env), { logger: ctx.logger });
+    return { summary: handle.url, close: () => handle.close() };
+  },
+};
