@@ -1,11 +1,16 @@
 import pino from 'pino';
+import pretty from 'pino-pretty';
 
 /**
- * Structured logs (JSON lines on stderr) for the pipeline roles. Level from TRIBUTARY_LOG_LEVEL,
+ * Structured logs for the pipeline roles: JSON lines on stderr for machines, pino-pretty (in the
+ * same thread, no worker) when a person is watching a terminal. Level from TRIBUTARY_LOG_LEVEL,
  * read by the caller at the edge and passed in.
  */
 export type Logger = pino.Logger;
 
 export function createLogger(name: string, level = 'info'): Logger {
-  return pino({ name, level, base: { pid: process.pid } }, pino.destination(2));
+  const destination = process.stderr.isTTY
+    ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' })
+    : pino.destination(2);
+  return pino({ name, level, base: { pid: process.pid } }, destination);
 }
