@@ -1,4 +1,5 @@
 import { processorRole } from '../consumers/processor/role.ts';
+import { gatewayRole } from '../gateway/role.ts';
 import { mockSourceRole } from '../mock-source/role.ts';
 import type { RoleDefinition } from './roles.ts';
 
@@ -6,4 +7,4 @@ import type { RoleDefinition } from './roles.ts';
  * Every pipeline role, in start order: the source first, then producers, then consumers, so that
  * what a role reads exists before it starts. (Kept apart from roles.ts, which the roles import.)
  */
-export const ROLES: RoleDefinition[] = [mockSourceRole, processorRole];
+export const ROLES: RoleDefinition[] = [mockSourceRole, processorRole, gatewayRole];

@@ -1,0 +1,131 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyTypeProviderDefault,
+  LogController,
+  type RawServerDefault,
+} from 'fastify';
+import type client from 'prom-client';
+import type { Logger } from '../common/logger.ts';
+import type { RoleMetrics } from '../common/metrics.ts';
+import { registerOpsRoutes } from '../common/ops-server.ts';
+import { BadCursorError } from './analytics/cursor.ts';
+import type { Analytics } from './analytics/queries.ts';
+import type { LiveHub } from './live/hub.ts';
+import { attachSocket } from './live/socket.ts';
+import type { GatewayOptions } from './options.ts';
+import { apiRoutes } from './routes/api.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+
+export interface AppDeps {
+  options: GatewayOptions;
+  analytics: Analytics;
+  hub: LiveHub;
+  metrics: RoleMetrics;
+  /** process-level metrics (memory, event loop) served next to the role's */
+  processRegistry?: client.Registry;
+  /** Postgres and Kafka answer */
+  ready: () => Promise<boolean>;
+  logger?: Logger;
+}
+
+/**
+ * The gateway's plugin tree, not listening yet (tests call `listen({ port: 0 })` or `inject`):
+ * CORS and OpenAPI at the root, the analytics API under /api, the ops probes, the dashboard's
+ * files, and Socket.IO on the same HTTP server.
+ */
+export type GatewayApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export async function buildApp(deps: AppDeps): Promise<GatewayApp> {
+  const { options } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger | undefined,
+    // probes and scrapes every few seconds would drown the access log
+    logController: new LogController({
+      disableRequestLogging: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url),
+    }),
+    // sockets and keep-alive connections must not hold the shutdown
+    forceCloseConnections: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof BadCursorError) {
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      req.log.error({ err, url: req.url }, 'request failed');
+      return reply.code(500).send({
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: 'the request failed; see the gateway log',
+      });
+    }
+    return reply.code(status).send({ statusCode: status, error: errorName(status), message: err.message });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url}` }),
+  );
+
+  // no CORS headers at all unless origins are allowlisted: the dashboard is same-origin
+  await app.register(cors, { origin: options.corsOrigins.length > 0 ? options.corsOrigins : false });
+  await app.register(swagger, {
+    hideUntagged: true,
+    openapi: {
+      info: { title: 'Tributary gateway', version: '0.1.0', description: 'Analytics over the gold table' },
+      components:
+        options.token !== undefined
+          ? { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } }
+          : undefined,
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerOpsRoutes(app.withTypeProvider<FastifyTypeProviderDefault>(), {
+    metrics: [deps.metrics],
+    extraRegistries: deps.processRegistry ? [deps.processRegistry] : [],
+    ready: deps.ready,
+    token: options.token,
+  });
+  await app.register(apiRoutes, {
+    prefix: '/api',
+    analytics: deps.analytics,
+    token: options.token,
+    rateLimitPerMinute: options.rateLimitPerMinute,
+    kpiWindowMinutes: options.kpiWindowMinutes,
+  });
+  await app.register(dashboardRoutes, { dir: options.dashboardDir });
+
+  const clients = deps.metrics.gauge('tributary_gateway_socket_clients', 'connected dashboard sockets');
+  const socket = attachSocket(app.server, {
+    hub: deps.hub,
+    analytics: deps.analytics,
+    token: options.token,
+    corsOrigins: options.corsOrigins,
+    onClients: (n) => clients.set(n),
+  });
+  app.addHook('preClose', async () => socket.close());
+  return app;
+}
+
+function errorName(status: number): string {
+  return (
+    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' }[
+      status
+    ] ?? 'Error'
+  );
+}

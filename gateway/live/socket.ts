@@ -1,0 +1,92 @@
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { Server } from 'socket.io';
+import { bearerMatches, tokenMatches } from '../../common/ops-server.ts';
+import type { Analytics } from '../analytics/queries.ts';
+import type { ClientToServerEvents, RecentJobsQuery, ServerToClientEvents } from '../events.ts';
+import { JOB_STATUSES } from '../schemas.ts';
+import type { LiveHub } from './hub.ts';
+
+export type GatewayIo = Server<ClientToServerEvents, ServerToClientEvents>;
+
+/**
+ * Socket.IO on the gateway's HTTP server. A new client gets the rolling history and the latest
+ * update, then every update the hub publishes (one broadcast per tick, whatever the number of
+ * clients). With a token configured, the handshake must carry it (`auth.token` or a Bearer header).
+ * Browsers from other origins are refused unless allowlisted: WebSockets are not covered by CORS.
+ */
+export function attachSocket(
+  server: HttpServer,
+  deps: {
+    hub: LiveHub;
+    analytics: Analytics;
+    token?: string;
+    corsOrigins: string[];
+    onClients?: (count: number) => void;
+  },
+): { io: GatewayIo; close(): void } {
+  const io: GatewayIo = new Server(server, {
+    serveClient: false,
+    cors: deps.corsOrigins.length > 0 ? { origin: deps.corsOrigins } : undefined,
+    allowRequest: (req, done) => done(null, originAllowed(req, deps.corsOrigins)),
+  });
+  if (deps.token !== undefined) {
+    const token = deps.token;
+    io.use((socket, next) => {
+      const ok =
+        tokenMatches(socket.handshake.auth?.token, token) ||
+        bearerMatches(socket.handshake.headers.authorization, token);
+      next(ok ? undefined : new Error('unauthorized'));
+    });
+  }
+  io.on('connection', (socket) => {
+    deps.onClients?.(io.engine.clientsCount);
+    socket.on('disconnect', () => deps.onClients?.(io.engine.clientsCount));
+    socket.emit('history', deps.hub.history());
+    const latest = deps.hub.latest();
+    if (latest) socket.emit('live', latest);
+    socket.on('jobs:recent', (query, ack) => {
+      if (typeof ack !== 'function') return;
+      const q = validQuery(query);
+      if (!q) {
+        ack({ ok: false, error: `status must be one of ${JOB_STATUSES.join(', ')}; limit 1-50` });
+        return;
+      }
+      deps.analytics.recentJobs(q).then(
+        (page) => ack({ ok: true, page }),
+        () => ack({ ok: false, error: 'the gold table could not be read; see the gateway log' }),
+      );
+    });
+  });
+  const unsubscribe = deps.hub.subscribe((update) => io.emit('live', update));
+  return {
+    io,
+    close() {
+      unsubscribe();
+      // closing the transports (not disconnecting the sockets) lets clients reconnect on their
+      // own to the next gateway; the HTTP server is its owner's to close
+      io.engine.close();
+    },
+  };
+}
+
+function validQuery(
+  query: RecentJobsQuery | undefined,
+): { status?: RecentJobsQuery['status']; limit: number } | undefined {
+  const status = query?.status;
+  const limit = query?.limit ?? 10;
+  if (status !== undefined && !JOB_STATUSES.includes(status)) return undefined;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 50) return undefined;
+  return { status, limit };
+}
+
+function originAllowed(req: IncomingMessage, allowlist: string[]): boolean {
+  const origin = req.headers.origin;
+  // no Origin: not a browser page (CLI, tests, server-to-server); the token still applies
+  if (origin === undefined) return true;
+  if (allowlist.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}

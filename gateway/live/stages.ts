@@ -1,0 +1,150 @@
+import type { GroupLag, PollerHealth, StageName, StageState, StageStatus } from '../events.ts';
+import type { MetricsAggregator } from './metrics-aggregator.ts';
+import type { OffsetHistory } from './offset-history.ts';
+
+/**
+ * The pipeline strip: each stage's rate and a green/amber/red verdict. Red means the stage is not
+ * working (its role is silent, Kafka is unreachable, its consumers are far behind); amber means it
+ * works but needs a look (behind, throttled, dead-lettering). The thresholds are documented in
+ * dashboard/README.md; change them here and there together.
+ */
+export const THRESHOLDS = {
+  lagAmberMessages: 1_000,
+  lagRedMessages: 10_000,
+  lagAmberSeconds: 30,
+  lagRedSeconds: 120,
+  pollerBehindAmberSeconds: 60,
+  unresolvedAmberJobs: 100,
+  /** DLQ growth and HTTP 429s are looked at over this window */
+  recentWindowMs: 60_000,
+  rateWindowMs: 5_000,
+} as const;
+
+export const COUNTERS = {
+  polled: 'tributary_poller_records_published_total',
+  poller429: 'tributary_poller_http_429_total',
+  pollerRetries: 'tributary_poller_retries_total',
+  pollerRequests: 'tributary_poller_requests_total',
+  pollerDlq: 'tributary_poller_dlq_records_total',
+  bronzeRows: 'tributary_bronze_rows_written_total',
+  bronzeDlq: 'tributary_bronze_dlq_records_total',
+  joined: 'tributary_processor_gold_records_total',
+  processorDlq: 'tributary_processor_dlq_records_total',
+  goldRows: 'tributary_gold_rows_written_total',
+} as const;
+
+export const GAUGES = {
+  pollerLag: 'tributary_poller_lag_seconds',
+  pollerLastSuccess: 'tributary_poller_last_success_timestamp_seconds',
+  pollerHealthy: 'tributary_poller_healthy',
+  unresolved: 'tributary_processor_unresolved_jobs',
+} as const;
+
+export interface StageInputs {
+  now: number;
+  metrics: MetricsAggregator;
+  offsets: OffsetHistory;
+  kafkaOk: boolean;
+  rawTopics: string[];
+  goldTopic: string;
+  lag: GroupLag[];
+  pollers: PollerHealth[];
+  unresolvedJobs: number | null;
+}
+
+type Verdict = [StageStatus, string];
+const GREEN: Verdict = ['green', ''];
+
+export function stageStates(i: StageInputs): StageState[] {
+  const { now, metrics } = i;
+  const rate = (name: string) => metrics.rate({ name }, now, THRESHOLDS.rateWindowMs);
+  const grew = (name: string) => metrics.increase({ name }, now, THRESHOLDS.recentWindowMs) > 0;
+  const silent = (prefix: string, role: string): Verdict | undefined =>
+    metrics.reports(prefix, now) ? undefined : ['red', `no ${role} metrics for 15 s`];
+  const rawLag = worstLag(i.lag.filter((g) => g.topics.some((t) => i.rawTopics.includes(t))));
+  const goldLag = worstLag(i.lag.filter((g) => g.topics.includes(i.goldTopic)));
+
+  const sinks = metrics.labelValues(COUNTERS.goldRows, 'sink', now);
+  const sinkRates = sinks.map((sink) =>
+    metrics.rate({ name: COUNTERS.goldRows, labels: { sink } }, now, THRESHOLDS.rateWindowMs),
+  );
+  // a record is gold-written once every sink has it: the slowest sink is the stage's rate
+  const goldRate = sinkRates.some((r) => r === null)
+    ? null
+    : sinkRates.length > 0
+      ? Math.min(...(sinkRates as number[]))
+      : null;
+
+  const verdicts: Record<StageName, [number | null, Verdict]> = {
+    polled: [rate(COUNTERS.polled), silent('tributary_poller_', 'poller') ?? pollerVerdict(i.pollers, grew)],
+    published: [
+      i.offsets.rate(i.rawTopics, now, THRESHOLDS.rateWindowMs),
+      !i.kafkaOk
+        ? ['red', 'Kafka is unreachable']
+        : i.rawTopics.some((t) => i.offsets.latest(t) === undefined)
+          ? ['red', `topic missing: ${i.rawTopics.filter((t) => !i.offsets.latest(t)).join(', ')}`]
+          : GREEN,
+    ],
+    'bronze-written': [
+      rate(COUNTERS.bronzeRows),
+      silent('tributary_bronze_', 'bronze') ??
+        lagVerdict(rawLag) ??
+        (grew(COUNTERS.bronzeDlq) ? ['amber', 'records sent to the DLQ in the last minute'] : GREEN),
+    ],
+    joined: [
+      rate(COUNTERS.joined),
+      silent('tributary_processor_', 'processor') ??
+        lagVerdict(rawLag) ??
+        ((i.unresolvedJobs ?? 0) > THRESHOLDS.unresolvedAmberJobs
+          ? ['amber', `${i.unresolvedJobs} jobs wait for their workspace`]
+          : grew(COUNTERS.processorDlq)
+            ? ['amber', 'records sent to the DLQ in the last minute']
+            : GREEN),
+    ],
+    'gold-written': [goldRate, silent('tributary_gold_', 'gold sink') ?? lagVerdict(goldLag) ?? GREEN],
+  };
+  return (Object.keys(verdicts) as StageName[]).map((stage) => {
+    const [ratePerSec, [status, reason]] = verdicts[stage];
+    return { stage, ratePerSec, status, reason };
+  });
+}
+
+function worstLag(groups: GroupLag[]): GroupLag | undefined {
+  return groups.reduce<GroupLag | undefined>(
+    (worst, g) =>
+      !worst || g.seconds > worst.seconds || (g.seconds === worst.seconds && g.messages > worst.messages)
+        ? g
+        : worst,
+    undefined,
+  );
+}
+
+function lagVerdict(g: GroupLag | undefined): Verdict | undefined {
+  if (!g) return undefined;
+  const what = `group ${g.group} is ${g.messages} messages / ${g.seconds}${g.secondsAtLeast ? '+' : ''} s behind`;
+  if (g.messages > THRESHOLDS.lagRedMessages || g.seconds > THRESHOLDS.lagRedSeconds) return ['red', what];
+  if (g.messages > THRESHOLDS.lagAmberMessages || g.seconds > THRESHOLDS.lagAmberSeconds)
+    return ['amber', what];
+  return undefined;
+}
+
+function pollerVerdict(pollers: PollerHealth[], grew: (name: string) => boolean): Verdict {
+  const down = pollers.filter((p) => p.healthy === false);
+  if (down.length > 0) return ['red', `unhealthy: ${down.map((p) => p.api).join(', ')}`];
+  const behind = pollers.filter((p) => (p.lagSeconds ?? 0) > THRESHOLDS.pollerBehindAmberSeconds);
+  if (behind.length > 0) {
+    return [
+      'amber',
+      behind.map((p) => `${p.api} is ${Math.round(p.lagSeconds!)} s behind the source`).join('; '),
+    ];
+  }
+  const throttled = pollers.filter((p) => p.http429LastMinute > 0);
+  if (throttled.length > 0) {
+    return [
+      'amber',
+      throttled.map((p) => `${p.api}: ${p.http429LastMinute} HTTP 429 in the last minute`).join('; '),
+    ];
+  }
+  if (grew(COUNTERS.pollerDlq)) return ['amber', 'records sent to the DLQ in the last minute'];
+  return GREEN;
+}

@@ -1,0 +1,165 @@
+import { fileURLToPath } from 'node:url';
+import { type Static, Type } from '@sinclair/typebox';
+import { readEnv } from '../common/env.ts';
+import { ConfigError } from '../common/errors.ts';
+import { requireTokenOffLoopback } from '../common/ops-server.ts';
+import { TOPICS } from '../infra/topics.ts';
+
+const DLQ_TOPICS = TOPICS.filter((t) => t.name.startsWith('dlq.')).map((t) => t.name);
+const RAW_TOPICS = TOPICS.filter((t) => t.name.startsWith('raw.')).map((t) => t.name);
+
+const List = (def: string, description: string) => Type.String({ default: def, description });
+
+export const GatewayEnv = Type.Object({
+  TRIBUTARY_GATEWAY_HOST: Type.String({
+    default: '127.0.0.1',
+    minLength: 1,
+    description: 'the address to listen on, e.g. 127.0.0.1 (anything else requires TRIBUTARY_GATEWAY_TOKEN)',
+  }),
+  TRIBUTARY_GATEWAY_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 3000,
+    description: 'a free TCP port for the gateway (0 picks one)',
+  }),
+  TRIBUTARY_GATEWAY_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'a random secret of at least 16 characters, e.g. the output of `openssl rand -hex 32`',
+    }),
+  ),
+  TRIBUTARY_GATEWAY_CORS_ORIGINS: List(
+    '',
+    'a comma-separated list of origins allowed to call the API from a browser, e.g. https://ops.example.com',
+  ),
+  TRIBUTARY_GATEWAY_RATE_LIMIT: Type.Integer({
+    minimum: 1,
+    default: 600,
+    description: 'the number of /api requests one client may make per minute, e.g. 600',
+  }),
+  TRIBUTARY_GATEWAY_POSTGRES_URL: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'a postgres:// URL of a read-only role (default: the pipeline database URL)',
+    }),
+  ),
+  TRIBUTARY_GATEWAY_GOLD_TABLE: Type.String({
+    default: 'gold.enrichment_jobs',
+    pattern: '^[^.]+(\\.[^.]+)?$',
+    description: 'the gold table as [schema.]table, e.g. gold.enrichment_jobs',
+  }),
+  TRIBUTARY_GATEWAY_METRICS_TOPIC: Type.String({
+    default: '_tributary.metrics',
+    minLength: 1,
+    description: 'the topic the roles publish metrics snapshots to',
+  }),
+  TRIBUTARY_GATEWAY_RAW_TOPICS: List(RAW_TOPICS.join(','), 'a comma-separated list of the raw topics'),
+  TRIBUTARY_GATEWAY_GOLD_TOPIC: Type.String({
+    default: 'gold.enrichment-jobs',
+    minLength: 1,
+    description: 'the gold topic',
+  }),
+  TRIBUTARY_GATEWAY_DLQ_TOPICS: List(DLQ_TOPICS.join(','), 'a comma-separated list of dead-letter topics'),
+  TRIBUTARY_GATEWAY_LAG_GROUPS: List(
+    '',
+    'a comma-separated list of consumer groups to watch (empty: every group named with TRIBUTARY_GATEWAY_LAG_GROUP_PREFIX)',
+  ),
+  TRIBUTARY_GATEWAY_LAG_GROUP_PREFIX: Type.String({
+    default: 'tributary.',
+    description: 'the prefix of the consumer groups watched when TRIBUTARY_GATEWAY_LAG_GROUPS is empty',
+  }),
+  TRIBUTARY_GATEWAY_TICK_MS: Type.Integer({
+    minimum: 200,
+    maximum: 60_000,
+    default: 1000,
+    description: 'how often live data is pushed, in ms (200-60000)',
+  }),
+  TRIBUTARY_GATEWAY_HISTORY_SECONDS: Type.Integer({
+    minimum: 10,
+    maximum: 3600,
+    default: 300,
+    description: 'how many seconds of live history a new dashboard receives (10-3600)',
+  }),
+  TRIBUTARY_GATEWAY_KPI_REFRESH_MS: Type.Integer({
+    minimum: 500,
+    maximum: 600_000,
+    default: 2000,
+    description: 'how often the business KPIs are recomputed from the gold table, in ms',
+  }),
+  TRIBUTARY_GATEWAY_KPI_WINDOW_MINUTES: Type.Integer({
+    minimum: 1,
+    maximum: 1440,
+    default: 60,
+    description: 'the window of the live throughput KPI in minutes (1-1440)',
+  }),
+  TRIBUTARY_GATEWAY_DASHBOARD_DIR: Type.Optional(
+    Type.String({ minLength: 1, description: 'the folder of the built dashboard (default dashboard/dist)' }),
+  ),
+});
+export type GatewayEnv = Static<typeof GatewayEnv>;
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  token?: string;
+  corsOrigins: string[];
+  rateLimitPerMinute: number;
+  /** undefined: the pipeline's database URL */
+  postgresUrl?: string;
+  goldTable: string;
+  metricsTopic: string;
+  rawTopics: string[];
+  goldTopic: string;
+  dlqTopics: string[];
+  /** explicit groups; empty means discover by prefix */
+  lagGroups: string[];
+  lagGroupPrefix: string;
+  tickMs: number;
+  historySeconds: number;
+  kpiRefreshMs: number;
+  kpiWindowMinutes: number;
+  dashboardDir: string;
+}
+
+export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
+  const e = readEnv(GatewayEnv, env);
+  requireTokenOffLoopback(e.TRIBUTARY_GATEWAY_HOST, e.TRIBUTARY_GATEWAY_TOKEN, 'TRIBUTARY_GATEWAY_TOKEN');
+  const corsOrigins = list(e.TRIBUTARY_GATEWAY_CORS_ORIGINS);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/]+$/.test(origin)) {
+      throw new ConfigError(
+        'TRIBUTARY_GATEWAY_CORS_ORIGINS',
+        `contains ${JSON.stringify(origin)}, which is not an origin`,
+        'list origins as scheme://host[:port] without a path, e.g. https://ops.example.com',
+      );
+    }
+  }
+  return {
+    host: e.TRIBUTARY_GATEWAY_HOST,
+    port: e.TRIBUTARY_GATEWAY_PORT,
+    token: e.TRIBUTARY_GATEWAY_TOKEN,
+    corsOrigins,
+    rateLimitPerMinute: e.TRIBUTARY_GATEWAY_RATE_LIMIT,
+    postgresUrl: e.TRIBUTARY_GATEWAY_POSTGRES_URL,
+    goldTable: e.TRIBUTARY_GATEWAY_GOLD_TABLE,
+    metricsTopic: e.TRIBUTARY_GATEWAY_METRICS_TOPIC,
+    rawTopics: list(e.TRIBUTARY_GATEWAY_RAW_TOPICS),
+    goldTopic: e.TRIBUTARY_GATEWAY_GOLD_TOPIC,
+    dlqTopics: list(e.TRIBUTARY_GATEWAY_DLQ_TOPICS),
+    lagGroups: list(e.TRIBUTARY_GATEWAY_LAG_GROUPS),
+    lagGroupPrefix: e.TRIBUTARY_GATEWAY_LAG_GROUP_PREFIX,
+    tickMs: e.TRIBUTARY_GATEWAY_TICK_MS,
+    historySeconds: e.TRIBUTARY_GATEWAY_HISTORY_SECONDS,
+    kpiRefreshMs: e.TRIBUTARY_GATEWAY_KPI_REFRESH_MS,
+    kpiWindowMinutes: e.TRIBUTARY_GATEWAY_KPI_WINDOW_MINUTES,
+    dashboardDir:
+      e.TRIBUTARY_GATEWAY_DASHBOARD_DIR ?? fileURLToPath(new URL('../dashboard/dist', import.meta.url)),
+  };
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,146 @@
+import { type Static, Type } from 'typebox';
+
+/**
+ * The analytics API's shapes, declared once as TypeBox schemas: Fastify validates requests and
+ * serialises responses with them, @fastify/swagger documents them, and their static types are the
+ * payloads of the Socket.IO events (gateway/events.ts), which the dashboard imports. No runtime
+ * dependency but TypeBox, so the dashboard's bundle can import the types.
+ */
+
+export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'canceled'] as const;
+export const PLANS = ['free', 'starter', 'pro', 'enterprise'] as const;
+export const DIMENSIONS = ['plan', 'segment', 'country'] as const;
+
+const Rate = Type.Union([Type.Number(), Type.Null()], {
+  description: 'a share between 0 and 1; null when nothing to divide by',
+});
+const Ms = Type.Union([Type.Number(), Type.Null()], { description: 'milliseconds; null when no jobs' });
+const Timestamp = Type.String({ format: 'date-time' });
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+export const StatusEnum = Type.Enum(JOB_STATUSES);
+export const PlanEnum = Type.Enum(PLANS);
+export const DimensionEnum = Type.Enum(DIMENSIONS);
+
+export const StatusCounts = Type.Object({
+  queued: Type.Integer(),
+  processing: Type.Integer(),
+  completed: Type.Integer(),
+  failed: Type.Integer(),
+  canceled: Type.Integer(),
+  total: Type.Integer(),
+});
+
+export const SuccessRate = Type.Object({
+  completed: Type.Integer(),
+  failed: Type.Integer(),
+  canceled: Type.Integer(),
+  /** completed / (completed + failed); canceled jobs are the customer's choice, not an outcome */
+  jobSuccessRate: Rate,
+  /** enriched records / requested records over completed and failed jobs */
+  recordSuccessRate: Rate,
+});
+
+export const Durations = Type.Object({
+  /** finished jobs with a duration */
+  count: Type.Integer(),
+  p50Ms: Ms,
+  p95Ms: Ms,
+});
+
+export const Throughput = Type.Object({
+  windowMinutes: Type.Integer(),
+  finished: Type.Integer(),
+  /** finished / windowMinutes */
+  perMinute: Type.Number(),
+  series: Type.Array(Type.Object({ minute: Timestamp, finished: Type.Integer() })),
+});
+
+export const BreakdownRow = Type.Object({
+  /** the plan, segment or country; null for jobs whose workspace is not resolved yet */
+  key: NullableString,
+  jobs: Type.Integer(),
+  completed: Type.Integer(),
+  failed: Type.Integer(),
+  canceled: Type.Integer(),
+  jobSuccessRate: Rate,
+  recordSuccessRate: Rate,
+});
+export const Breakdown = Type.Object({ dimension: DimensionEnum, rows: Type.Array(BreakdownRow) });
+
+export const WorkspaceSummary = Type.Object({
+  workspaceId: Type.String({ format: 'uuid' }),
+  name: NullableString,
+  plan: NullableString,
+  segment: NullableString,
+  country: NullableString,
+  jobs: Type.Integer(),
+  statusCounts: StatusCounts,
+  jobSuccessRate: Rate,
+  recordSuccessRate: Rate,
+  p50Ms: Ms,
+  p95Ms: Ms,
+  lastJobAt: Timestamp,
+});
+
+export const JobRow = Type.Object({
+  jobId: Type.String({ format: 'uuid' }),
+  workspaceId: Type.String({ format: 'uuid' }),
+  workspaceName: NullableString,
+  plan: NullableString,
+  segment: NullableString,
+  country: NullableString,
+  kind: Type.String(),
+  status: Type.String(),
+  requestedCount: Type.Integer(),
+  enrichedCount: Type.Integer(),
+  failedCount: Type.Integer(),
+  errorCode: NullableString,
+  createdAt: Timestamp,
+  finishedAt: Type.Union([Timestamp, Type.Null()]),
+  durationMs: Type.Union([Type.Number(), Type.Null()]),
+});
+
+export const JobsPage = Type.Object({
+  jobs: Type.Array(JobRow),
+  /** pass as `cursor` to get the next page; null on the last page */
+  nextCursor: NullableString,
+});
+
+export const JobsQuery = Type.Object({
+  status: Type.Optional(StatusEnum),
+  plan: Type.Optional(PlanEnum),
+  workspace: Type.Optional(Type.String({ format: 'uuid' })),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+
+export const Kpis = Type.Object({
+  refreshedAt: Timestamp,
+  statusCounts: StatusCounts,
+  successRate: SuccessRate,
+  durations: Durations,
+  throughput: Throughput,
+  byPlan: Type.Array(BreakdownRow),
+  bySegment: Type.Array(BreakdownRow),
+});
+
+export const ErrorReply = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+});
+
+export type StatusCounts = Static<typeof StatusCounts>;
+export type SuccessRate = Static<typeof SuccessRate>;
+export type Durations = Static<typeof Durations>;
+export type Throughput = Static<typeof Throughput>;
+export type BreakdownRow = Static<typeof BreakdownRow>;
+export type Breakdown = Static<typeof Breakdown>;
+export type WorkspaceSummary = Static<typeof WorkspaceSummary>;
+export type JobRow = Static<typeof JobRow>;
+export type JobsPage = Static<typeof JobsPage>;
+export type JobsQuery = Static<typeof JobsQuery>;
+export type Kpis = Static<typeof Kpis>;
+export type Dimension = (typeof DIMENSIONS)[number];
+export type JobStatusName = (typeof JOB_STATUSES)[number];

@@ -1,0 +1,323 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Admin, Producer } from 'kafkajs';
+import type pg from 'pg';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../common/kafka.ts';
+import { waitFor } from '../../common/wait-for.ts';
+import { formatDuration, formatInt, formatPercent, formatPerMinute } from '../../dashboard/src/lib/format.ts';
+import type { Gateway } from '../../gateway/gateway.ts';
+import type { Kpis } from '../../gateway/schemas.ts';
+import {
+  createGoldCopy,
+  fixturePool,
+  type GoldRow,
+  insertGoldRows,
+  startTestGateway,
+} from '../../gateway/testing.ts';
+import { launchChromium } from '../support/browser.ts';
+import { testInfra, uniqueName } from '../support/infra.ts';
+
+const infra = testInfra();
+const DASHBOARD = path.resolve('dashboard');
+const DIST_INDEX = path.join(DASHBOARD, 'dist', 'index.html');
+
+/** Builds dashboard/dist when it is missing or older than a source file. */
+async function ensureDashboardBuilt(): Promise<void> {
+  const newest = (dir: string): number =>
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .map((e) =>
+        e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs,
+      )
+      .reduce((a, b) => Math.max(a, b), 0);
+  const sources = Math.max(
+    newest(path.join(DASHBOARD, 'src')),
+    fs.statSync(path.join(DASHBOARD, 'index.html')).mtimeMs,
+    fs.statSync(path.join(DASHBOARD, 'vite.config.ts')).mtimeMs,
+  );
+  if (fs.existsSync(DIST_INDEX) && fs.statSync(DIST_INDEX).mtimeMs >= sources) return;
+  const vite = path.resolve('node_modules/vite/bin/vite.js');
+  await promisify(execFile)(process.execPath, [
+    vite,
+    'build',
+    '--config',
+    'dashboard/vite.config.ts',
+    '--logLevel',
+    'warn',
+  ]);
+}
+
+/** ~60 jobs over three plans and segments, finished over the last hour (deterministic). */
+function goldRows(): GoldRow[] {
+  const workspaces = [
+    {
+      workspaceId: randomUUID(),
+      workspaceName: 'Acme Corp',
+      plan: 'enterprise',
+      segment: 'enterprise',
+      country: 'US',
+    },
+    { workspaceId: randomUUID(), workspaceName: 'Globex', plan: 'pro', segment: 'mid_market', country: 'DE' },
+    { workspaceId: randomUUID(), workspaceName: 'Initech', plan: 'starter', segment: 'smb', country: 'FR' },
+    { workspaceId: randomUUID(), workspaceName: 'Hooli', plan: 'free', segment: 'smb', country: 'GB' },
+  ];
+  const statuses = [
+    'completed',
+    'completed',
+    'completed',
+    'failed',
+    'completed',
+    'canceled',
+    'processing',
+    'queued',
+  ] as const;
+  const now = Date.now();
+  return Array.from({ length: 60 }, (_, i) => {
+    const ws = workspaces[i % workspaces.length]!;
+    const status = statuses[(i * 3 + Math.floor(i / 4)) % statuses.length]!;
+    const requested = 100 + ((i * 37) % 400);
+    const finishedAt = new Date(now - ((i * 53) % 55) * 60_000 - 5000);
+    const duration = 2000 + ((i * 7919) % 90_000);
+    const terminal = status !== 'processing' && status !== 'queued';
+    return {
+      ...ws,
+      status,
+      requested,
+      enriched:
+        status === 'completed' ? requested - (i % 7) : status === 'failed' ? Math.floor(requested / 3) : 0,
+      createdAt: new Date(terminal ? finishedAt.getTime() - duration : now - (i % 30) * 1000),
+      finishedAt: terminal ? finishedAt : null,
+    };
+  });
+}
+
+/** Publishes one snapshot per role each second, counters growing at fixed rates. */
+function startFeeder(producer: Producer, topics: { metrics: string; raw: string }) {
+  const started = Date.now();
+  const id = randomUUID().slice(0, 8);
+  const total = (perSec: number, at: number) => Math.round((perSec * (at - started)) / 1000);
+  const tick = () => {
+    const at = Date.now();
+    const snapshots = [
+      {
+        role: 'poller',
+        counters: {
+          'tributary_poller_records_published_total{api="workspaces"}': total(20, at),
+          'tributary_poller_records_published_total{api="enrichment-jobs"}': total(60, at),
+          'tributary_poller_requests_total{api="workspaces"}': total(2, at),
+          'tributary_poller_requests_total{api="enrichment-jobs"}': total(4, at),
+        },
+        gauges: {
+          'tributary_poller_healthy{api="workspaces"}': 1,
+          'tributary_poller_healthy{api="enrichment-jobs"}': 1,
+          'tributary_poller_lag_seconds{api="workspaces"}': 1.2,
+          'tributary_poller_lag_seconds{api="enrichment-jobs"}': 2.4,
+          'tributary_poller_last_success_timestamp_seconds{api="workspaces"}': at / 1000,
+          'tributary_poller_last_success_timestamp_seconds{api="enrichment-jobs"}': at / 1000,
+        },
+      },
+      {
+        role: 'bronze',
+        counters: { 'tributary_bronze_rows_written_total{topic="raw"}': total(78, at) },
+        gauges: {},
+      },
+      {
+        role: 'processor',
+        counters: { tributary_processor_gold_records_total: total(55, at) },
+        gauges: { tributary_processor_unresolved_jobs: 3 },
+      },
+      {
+        role: 'gold-sinks',
+        counters: {
+          'tributary_gold_rows_written_total{sink="postgres"}': total(55, at),
+          'tributary_gold_rows_written_total{sink="mongo"}': total(52, at),
+        },
+        gauges: {},
+      },
+    ];
+    void producer
+      .send({
+        topic: topics.metrics,
+        messages: snapshots.map((s) => ({
+          key: s.role,
+          value: JSON.stringify({ ...s, instance: `${s.role}@${id}`, at }),
+        })),
+      })
+      .then(() =>
+        producer.send({ topic: topics.raw, messages: Array.from({ length: 5 }, () => ({ value: 'r' })) }),
+      )
+      .catch(() => {});
+  };
+  tick();
+  const timer = setInterval(tick, 1000);
+  return { stop: () => clearInterval(timer) };
+}
+
+/** Pixels of the given colour in the plot area (top 70 %, above the legend) of a canvas. */
+function colourPixels(page: Page, chart: string, rgb: [number, number, number]): Promise<number> {
+  return page.evaluate(
+    ({ chart, rgb }) => {
+      const canvas = document.querySelector<HTMLCanvasElement>(`canvas[data-chart="${chart}"]`);
+      if (!canvas) return -1;
+      const ctx = canvas.getContext('2d')!;
+      const { data } = ctx.getImageData(0, 0, canvas.width, Math.floor(canvas.height * 0.7));
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        const close =
+          Math.abs(data[i]! - rgb[0]) + Math.abs(data[i + 1]! - rgb[1]) + Math.abs(data[i + 2]! - rgb[2]);
+        if (close < 60 && data[i + 3]! > 200) n++;
+      }
+      return n;
+    },
+    { chart, rgb },
+  );
+}
+
+describe('live dashboard in Chromium', () => {
+  const kafka = createKafka(infra.kafka, uniqueName('dashboard-test'));
+  const topics = { metrics: uniqueName('metrics'), raw: uniqueName('raw'), dlq: uniqueName('dlq') };
+  const group = uniqueName('bronze-like');
+  let admin: Admin;
+  let producer: Producer;
+  let pool: pg.Pool;
+  let gold: { table: string; drop(): Promise<void> };
+  let env: Record<string, string>;
+  let gateway: Gateway;
+  let browser: Browser;
+  let page: Page;
+  let feeder: { stop(): void } | undefined;
+  const text = async (testid: string) => (await page.getByTestId(testid).textContent())?.trim() ?? '';
+
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    admin = kafka.admin();
+    producer = kafka.producer();
+    await Promise.all([admin.connect(), producer.connect()]);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })),
+    });
+    await producer.send({ topic: topics.raw, messages: Array.from({ length: 40 }, () => ({ value: 'r' })) });
+    await producer.send({ topic: topics.dlq, messages: [{ value: 'bad' }, { value: 'worse' }] });
+    await admin.setOffsets({
+      groupId: group,
+      topic: topics.raw,
+      partitions: [{ partition: 0, offset: '25' }],
+    });
+    pool = fixturePool(infra);
+    gold = await createGoldCopy(pool);
+    await insertGoldRows(pool, gold.table, goldRows());
+    env = {
+      TRIBUTARY_GATEWAY_GOLD_TABLE: gold.table,
+      TRIBUTARY_GATEWAY_METRICS_TOPIC: topics.metrics,
+      TRIBUTARY_GATEWAY_RAW_TOPICS: topics.raw,
+      TRIBUTARY_GATEWAY_DLQ_TOPICS: topics.dlq,
+      TRIBUTARY_GATEWAY_LAG_GROUPS: group,
+    };
+    gateway = await startTestGateway(infra, env);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  });
+
+  afterAll(async () => {
+    feeder?.stop();
+    await browser?.close();
+    await gateway?.close();
+    await gold?.drop();
+    await pool?.end();
+    await admin?.deleteGroups([group]).catch(() => {});
+    await admin?.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await Promise.all([admin?.disconnect(), producer?.disconnect()]);
+  });
+
+  it('shows the same KPIs as the API', async () => {
+    await page.goto(gateway.url);
+    await waitFor(async () => (await text('kpi-total')) !== '—', {
+      timeoutMs: 60_000,
+      what: 'KPIs on the page',
+    });
+    const api = (await (await fetch(`${gateway.url}/api/overview?minutes=60`)).json()) as Kpis;
+    expect(api.statusCounts.total).toBe(60);
+    expect(await text('kpi-total')).toBe(formatInt(api.statusCounts.total));
+    expect(await text('kpi-success-rate')).toBe(formatPercent(api.successRate.jobSuccessRate));
+    expect(await text('kpi-record-success-rate')).toBe(formatPercent(api.successRate.recordSuccessRate));
+    expect(await text('kpi-p50')).toBe(formatDuration(api.durations.p50Ms));
+    expect(await text('kpi-p95')).toBe(formatDuration(api.durations.p95Ms));
+    expect(await text('kpi-throughput')).toBe(formatPerMinute(api.throughput.perMinute));
+    expect(await text('status-completed')).toBe(formatInt(api.statusCounts.completed));
+    expect(await text('kpi-dead-letters')).toBe('2');
+  });
+
+  it('redraws the throughput chart when new metrics arrive', async () => {
+    const blue: [number, number, number] = [56, 189, 248]; // the "polled" series
+    const before = await colourPixels(page, 'throughput per stage', blue);
+    expect(before).toBeGreaterThanOrEqual(0);
+    feeder = startFeeder(producer, topics);
+    await waitFor(async () => (await text('stage-rate-polled')) === '80/s', {
+      timeoutMs: 90_000,
+      what: 'the polled rate from the published snapshots',
+    });
+    await waitFor(async () => (await colourPixels(page, 'throughput per stage', blue)) > before + 150, {
+      timeoutMs: 30_000,
+      what: 'the polled line to be drawn',
+    });
+    expect(await page.getByTestId('stage-polled').getAttribute('data-status')).toBe('green');
+    expect(await text('stage-rate-gold-written')).toBe('52/s');
+    await waitFor(async () => (await page.getByTestId(`lag-${group}`).count()) === 1, {
+      timeoutMs: 30_000,
+      what: 'the lag table',
+    });
+    fs.mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
+  });
+
+  it('fits a phone screen', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    try {
+      await phone.goto(gateway.url);
+      await waitFor(async () => (await phone.getByTestId('kpi-total').textContent())?.trim() !== '—', {
+        timeoutMs: 60_000,
+        what: 'KPIs on the phone page',
+      });
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      await phone.screenshot({ path: 'test-artifacts/dashboard-phone.png', fullPage: true });
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('says the data is stale while the gateway is down and recovers after its restart', async () => {
+    const port = new URL(gateway.url).port;
+    await gateway.close();
+    const stale = await waitFor(
+      async () => {
+        const banner = page.getByTestId('banner');
+        if ((await banner.count()) === 0) return undefined;
+        const m = /Stale — last update (\d+) s ago/.exec((await banner.textContent()) ?? '');
+        return m && Number(m[1]) >= 5 ? m[0] : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the stale banner' },
+    );
+    expect(stale).toMatch(/Stale/);
+    expect(await page.getByTestId('connection').getAttribute('data-state')).toBe('offline');
+    gateway = await startTestGateway(infra, { ...env, TRIBUTARY_GATEWAY_PORT: port });
+    const state = () => page.getByTestId('connection').getAttribute('data-state');
+    await waitFor(
+      async () => (await state()) === 'live' && (await page.getByTestId('banner').count()) === 0,
+      {
+        timeoutMs: 90_000,
+        what: 'the page to reconnect',
+      },
+    );
+    await waitFor(async () => (await text('stage-rate-polled')) === '80/s', {
+      timeoutMs: 60_000,
+      what: 'live rates after the restart',
+    });
+  });
+});

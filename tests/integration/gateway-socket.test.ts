@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Producer } from 'kafkajs';
+import type pg from 'pg';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../common/kafka.ts';
+import type { MetricsSnapshot } from '../../common/metrics.ts';
+import { waitFor } from '../../common/wait-for.ts';
+import {
+  type ClientToServerEvents,
+  type HistoryPoint,
+  type LiveUpdate,
+  type ServerToClientEvents,
+  STAGES,
+} from '../../gateway/events.ts';
+import type { Gateway } from '../../gateway/gateway.ts';
+import { createGoldCopy, fixturePool, insertGoldRows, startTestGateway } from '../../gateway/testing.ts';
+import { testInfra, uniqueName } from '../support/infra.ts';
+
+const infra = testInfra();
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A socket client that records what it receives. */
+function connect(url: string): { socket: Client; history: HistoryPoint[][]; live: LiveUpdate[] } {
+  const socket: Client = io(url, { transports: ['websocket'], forceNew: true, reconnection: false });
+  const history: HistoryPoint[][] = [];
+  const live: LiveUpdate[] = [];
+  socket.on('history', (points) => history.push(points));
+  socket.on('live', (update) => live.push(update));
+  return { socket, history, live };
+}
+
+describe('gateway live socket', () => {
+  const kafka = createKafka(infra.kafka, uniqueName('gateway-socket-test'));
+  const topics = {
+    metrics: uniqueName('metrics'),
+    raw: uniqueName('raw'),
+    data: uniqueName('data'),
+    dlq: uniqueName('dlq'),
+  };
+  const group = uniqueName('watched-group');
+  let admin: Admin;
+  let producer: Producer;
+  let pool: pg.Pool;
+  let gold: { table: string; drop(): Promise<void> };
+  let gateway: Gateway;
+  let client: ReturnType<typeof connect>;
+  const latest = () => client.live.at(-1);
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    producer = kafka.producer();
+    await Promise.all([admin.connect(), producer.connect()]);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })),
+    });
+    pool = fixturePool(infra);
+    gold = await createGoldCopy(pool);
+    const ws = { workspaceId: randomUUID(), plan: 'pro', segment: 'smb', country: 'DE' };
+    await insertGoldRows(pool, gold.table, [
+      {
+        ...ws,
+        status: 'completed',
+        requested: 10,
+        enriched: 9,
+        createdAt: new Date(Date.now() - 5000),
+        finishedAt: new Date(),
+      },
+      { ...ws, status: 'queued', requested: 10, enriched: 0, createdAt: new Date() },
+    ]);
+    gateway = await startTestGateway(infra, {
+      TRIBUTARY_GATEWAY_GOLD_TABLE: gold.table,
+      TRIBUTARY_GATEWAY_METRICS_TOPIC: topics.metrics,
+      TRIBUTARY_GATEWAY_RAW_TOPICS: topics.raw,
+      TRIBUTARY_GATEWAY_GOLD_TOPIC: topics.data,
+      TRIBUTARY_GATEWAY_DLQ_TOPICS: topics.dlq,
+      TRIBUTARY_GATEWAY_LAG_GROUPS: group,
+      TRIBUTARY_GATEWAY_KPI_REFRESH_MS: '500',
+    });
+    client = connect(gateway.url);
+  });
+
+  afterAll(async () => {
+    client?.socket.close();
+    await gateway?.close();
+    await gold?.drop();
+    await pool?.end();
+    await admin?.deleteGroups([group]).catch(() => {});
+    await admin?.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await Promise.all([admin?.disconnect(), producer?.disconnect()]);
+  });
+
+  it('pushes one aggregated update per tick with the declared shape', async () => {
+    const ready = (u: LiveUpdate | undefined) =>
+      u?.kpis && u.sources.kafka.ok && u.stages.find((s) => s.stage === 'published')?.ratePerSec === 0;
+    const update = await waitFor(() => (ready(latest()) ? latest() : undefined), {
+      timeoutMs: 60_000,
+      what: 'a live update with KPIs',
+    });
+    expect(client.history.length).toBeGreaterThanOrEqual(1);
+    expect(update).toEqual({
+      at: expect.any(Number),
+      stages: STAGES.map((stage) => ({
+        stage,
+        // no role has reported yet; the published rate comes from Kafka offsets (0 records/s)
+        ratePerSec: stage === 'published' ? 0 : null,
+        status: expect.stringMatching(/^(green|amber|red)$/),
+        reason: expect.any(String),
+      })),
+      lag: [],
+      pollers: [],
+      deadLetters: [{ topic: topics.dlq, messages: 0, recentIncrease: 0 }],
+      unresolvedJobs: null,
+      kpis: expect.objectContaining({
+        statusCounts: { queued: 1, processing: 0, completed: 1, failed: 0, canceled: 0, total: 2 },
+        successRate: expect.objectContaining({ jobSuccessRate: 1, recordSuccessRate: 0.9 }),
+      }),
+      recentJobs: [
+        expect.objectContaining({ status: 'queued' }),
+        expect.objectContaining({ status: 'completed' }),
+      ],
+      sources: {
+        kafka: { ok: true },
+        postgres: { ok: true },
+        metrics: expect.objectContaining({ ok: expect.any(Boolean), instances: 0, lastSnapshotAt: null }),
+      },
+    });
+    // one update a second, not one per record: a few seconds bring a few updates
+    const count = client.live.length;
+    await waitFor(() => client.live.length >= count + 2, { timeoutMs: 30_000, what: 'two more ticks' });
+  });
+
+  it('turns metrics snapshots into per-stage rates and poller health', async () => {
+    const send = (snapshots: MetricsSnapshot[]) =>
+      producer.send({
+        topic: topics.metrics,
+        messages: snapshots.map((s) => ({ key: s.instance, value: JSON.stringify(s) })),
+      });
+    // the gateway reads from the latest offset: probe until it sees snapshots, then send the real ones
+    await waitFor(
+      async () => {
+        await send([
+          { role: 'probe', instance: `probe-${randomUUID()}`, at: Date.now(), counters: {}, gauges: {} },
+        ]);
+        return (latest()?.sources.metrics.instances ?? 0) > 0;
+      },
+      { timeoutMs: 90_000, intervalMs: 1000, what: 'the gateway to consume metrics snapshots' },
+    );
+    const t0 = Date.now() - 3000;
+    const series = (role: string, make: (i: number) => Pick<MetricsSnapshot, 'counters' | 'gauges'>) =>
+      [0, 1, 2, 3].map((i) => ({
+        role,
+        instance: `${role}@test-${randomUUID()}`,
+        at: t0 + i * 1000,
+        ...make(i),
+      }));
+    const fixed = (list: MetricsSnapshot[]) => list.map((s) => ({ ...s, instance: list[0]!.instance }));
+    await send([
+      ...fixed(
+        series('poller', (i) => ({
+          counters: {
+            'tributary_poller_records_published_total{api="workspaces"}': i * 100,
+            'tributary_poller_records_published_total{api="enrichment-jobs"}': i * 50,
+            'tributary_poller_requests_total{api="workspaces"}': i * 10,
+            'tributary_poller_http_429_total{api="workspaces"}': i,
+            'tributary_poller_retries_total{api="workspaces"}': 2 * i,
+          },
+          gauges: {
+            'tributary_poller_healthy{api="workspaces"}': 1,
+            'tributary_poller_lag_seconds{api="workspaces"}': 2.5,
+            'tributary_poller_last_success_timestamp_seconds{api="workspaces"}': (t0 + i * 1000) / 1000,
+          },
+        })),
+      ),
+      ...fixed(
+        series('bronze', (i) => ({
+          counters: { 'tributary_bronze_rows_written_total{topic="raw"}': i * 120 },
+          gauges: {},
+        })),
+      ),
+      ...fixed(
+        series('processor', (i) => ({
+          counters: { tributary_processor_gold_records_total: i * 40 },
+          gauges: { tributary_processor_unresolved_jobs: 7 },
+        })),
+      ),
+      ...fixed(
+        series('gold-sinks', (i) => ({
+          counters: {
+            'tributary_gold_rows_written_total{sink="postgres"}': i * 40,
+            'tributary_gold_rows_written_total{sink="mongo"}': i * 30,
+          },
+          gauges: {},
+        })),
+      ),
+    ]);
+    const rate = (u: LiveUpdate | undefined, stage: string) =>
+      u?.stages.find((s) => s.stage === stage)?.ratePerSec;
+    const update = await waitFor(() => (rate(latest(), 'joined') === 40 ? latest() : undefined), {
+      timeoutMs: 60_000,
+      what: 'the joined rate to appear',
+    });
+    expect(rate(update, 'polled')).toBe(150);
+    expect(rate(update, 'bronze-written')).toBe(120);
+    expect(rate(update, 'gold-written')).toBe(30); // the slowest sink
+    expect(update.unresolvedJobs).toBe(7);
+    expect(update.pollers.find((p) => p.api === 'workspaces')).toEqual({
+      api: 'workspaces',
+      healthy: true,
+      lagSeconds: 2.5,
+      lastSuccessAt: t0 + 3000,
+      requestsPerSec: 10,
+      http429Total: 3,
+      http429LastMinute: 3,
+      retriesTotal: 6,
+      retriesLastMinute: 6,
+      dlqTotal: 0,
+    });
+    expect(update.stages.find((s) => s.stage === 'polled')).toMatchObject({
+      status: 'amber',
+      reason: expect.stringMatching(/429/),
+    });
+  });
+
+  it('reports consumer lag in messages and seconds, dead letters and the published rate', async () => {
+    await producer.send({
+      topic: topics.data,
+      messages: Array.from({ length: 10 }, (_, i) => ({ key: String(i), value: 'x' })),
+    });
+    await producer.send({ topic: topics.dlq, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+    await producer.send({ topic: topics.raw, messages: Array.from({ length: 5 }, () => ({ value: 'r' })) });
+    await admin.setOffsets({
+      groupId: group,
+      topic: topics.data,
+      partitions: [{ partition: 0, offset: '4' }],
+    });
+
+    const lagged = await waitFor(
+      () => {
+        const g = latest()?.lag.find((l) => l.group === group);
+        return g?.messages === 6 && g.seconds > 0 ? g : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the group to lag 6 messages' },
+    );
+    expect(lagged).toMatchObject({ topics: [topics.data], secondsAtLeast: false });
+    expect(lagged.seconds).toBeLessThan(120);
+    await waitFor(() => latest()?.deadLetters[0]?.messages === 3, {
+      timeoutMs: 30_000,
+      what: '3 dead letters',
+    });
+    expect(latest()?.deadLetters[0]).toEqual({ topic: topics.dlq, messages: 3, recentIncrease: 3 });
+    expect(
+      client.live.some((u) => (u.stages.find((s) => s.stage === 'published')?.ratePerSec ?? 0) > 0),
+    ).toBe(true);
+
+    await admin.setOffsets({
+      groupId: group,
+      topic: topics.data,
+      partitions: [{ partition: 0, offset: '10' }],
+    });
+    await waitFor(
+      () => {
+        const g = latest()?.lag.find((l) => l.group === group);
+        return g?.messages === 0 && g.seconds === 0;
+      },
+      { timeoutMs: 60_000, what: 'the group to catch up' },
+    );
+  });
+
+  it('sends the rolling history to a new client and answers recent-jobs queries', async () => {
+    const second = connect(gateway.url);
+    try {
+      const points = await waitFor(() => second.history[0], { timeoutMs: 30_000, what: 'the history' });
+      expect(points.length).toBeGreaterThanOrEqual(3);
+      const last = points.at(-1)!;
+      expect(Object.keys(last.rates)).toEqual([...STAGES]);
+      expect(last.lag[group]).toEqual({ messages: 0, seconds: 0 });
+      const reply = await second.socket.emitWithAck('jobs:recent', { status: 'completed', limit: 5 });
+      expect(reply.ok && reply.page.jobs.map((j) => j.status)).toEqual(['completed']);
+      const bad = await second.socket.emitWithAck('jobs:recent', { limit: 1000 });
+      expect(bad).toMatchObject({ ok: false, error: expect.any(String) });
+    } finally {
+      second.socket.close();
+    }
+  });
+});
