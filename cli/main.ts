@@ -1,7 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../common/errors.ts';
+import { registerDlqCommand } from './commands/dlq.ts';
 import { registerInfraCommands } from './commands/infra.ts';
+import { registerRebuildGoldCommand } from './commands/rebuild-gold.ts';
+import { registerReplayCommand } from './commands/replay.ts';
+import { registerResetCommand } from './commands/reset.ts';
 import { registerStartCommand } from './commands/start.ts';
+import { registerStatusCommand } from './commands/status.ts';
+import { registerTailCommand } from './commands/tail.ts';
 
 /**
  * The `tributary` CLI. Each command file registers itself here; settings are read from the
@@ -17,6 +23,12 @@ export function buildProgram(): Command {
     .exitOverride();
   registerInfraCommands(program);
   registerStartCommand(program);
+  registerStatusCommand(program);
+  registerTailCommand(program);
+  registerReplayCommand(program);
+  registerRebuildGoldCommand(program);
+  registerDlqCommand(program);
+  registerResetCommand(program);
   return program;
 }
 

@@ -1,0 +1,60 @@
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { infraOptions } from '../../infra/options.ts';
+import { status as infraStatus } from '../../infra/runner.ts';
+import { type OpsClients, openOpsClients } from '../../ops/clients.ts';
+import { opsOptions } from '../../ops/options.ts';
+import { collectStatus, type StatusReport } from '../../ops/status.ts';
+import { readinessTable } from '../output.ts';
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('servers, consumer groups with their lag, dead letters and schema subjects')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const infra = infraOptions();
+      const ops = opsOptions(process.env);
+      const endpoints = await infraStatus(infra);
+      let clients: Promise<OpsClients> | undefined;
+      try {
+        const report = await collectStatus({
+          infra,
+          ops,
+          endpoints,
+          kafka: () => {
+            clients ??= openOpsClients(infra, 'status');
+            return clients;
+          },
+        });
+        console.log(o.json ? JSON.stringify(report, null, 2) : render(report));
+        if (endpoints.some((e) => !e.healthy) || Object.keys(report.errors).length > 0) process.exitCode = 1;
+      } finally {
+        if (clients) await (await clients).close();
+      }
+    });
+}
+
+function render(r: StatusReport): string {
+  const out = ['servers', readinessTable(r.infra)];
+  const groups = new Table({
+    head: ['consumer group', 'state', 'members', 'lag (messages)', 'lag (seconds)'],
+  });
+  for (const g of r.groups) {
+    groups.push([g.group, g.state, g.members.length, g.lagMessages, g.lagSeconds.toFixed(1)]);
+  }
+  out.push('consumer groups', r.errors.groups ? `  unavailable: ${r.errors.groups}` : groups.toString());
+  const dlq = new Table({ head: ['dead-letter topic', 'records', 'most common reason'] });
+  for (const d of r.deadLetters) {
+    const top = d.reasons[0];
+    dlq.push([d.topic, d.records, top ? `${top.count}× ${top.example.slice(0, 70)}` : '-']);
+  }
+  out.push('dead letters', r.errors.deadLetters ? `  unavailable: ${r.errors.deadLetters}` : dlq.toString());
+  const subjects = new Table({ head: ['schema subject', 'versions'] });
+  for (const s of r.subjects) subjects.push([s.subject, s.versions.join(', ')]);
+  out.push(
+    'schema subjects',
+    r.errors.subjects ? `  unavailable: ${r.errors.subjects}` : subjects.toString(),
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,118 @@
+import type { Admin } from 'kafkajs';
+import type { MongoClient } from 'mongodb';
+import type pg from 'pg';
+import { TributaryError } from '../common/errors.ts';
+import { waitFor } from '../common/wait-for.ts';
+import { ensureTopics, TOPICS, type TopicSpec } from '../infra/topics.ts';
+import type { OpsOptions } from './options.ts';
+import { qualified } from './rebuild/shadow-stores.ts';
+import { describeMemberList } from './replay.ts';
+import { pipelineGroups } from './status.ts';
+
+/**
+ * `tributary reset`: empties what the pipeline derived so it can be rebuilt from Kafka (bronze and
+ * gold tables, the gold collection, the consumer groups' offsets), and with `topics` also deletes
+ * and recreates the pipeline's topics (then everything starts from the source again). Nothing
+ * remote can be stopped from here, so it refuses while any pipeline group has members.
+ */
+export interface ResetPlan {
+  groups: string[];
+  tables: string[];
+  mongo: { database: string; collection: string };
+  /** the topics to delete and recreate (empty without --topics) */
+  topics: TopicSpec[];
+}
+
+export interface ResetReport {
+  truncated: string[];
+  documentsDeleted: number;
+  groupsDeleted: string[];
+  topicsRecreated: string[];
+}
+
+/** The declared topics under their configured names. */
+export function pipelineTopics(ops: OpsOptions): TopicSpec[] {
+  const configured: Record<string, string> = {
+    'raw.workspaces': ops.topics.rawWorkspaces,
+    'raw.enrichment-jobs': ops.topics.rawJobs,
+    'dlq.raw.workspaces': ops.topics.pollerDlqs.workspaces,
+    'dlq.raw.enrichment-jobs': ops.topics.pollerDlqs.jobs,
+    'gold.enrichment-jobs': ops.topics.gold,
+    'dlq.gold.enrichment-jobs': ops.topics.goldDlq,
+    '_tributary.poller-state': ops.topics.pollerState,
+    '_tributary.processor-state': ops.topics.processorState,
+    '_tributary.metrics': ops.topics.metrics,
+  };
+  return TOPICS.map((t) => ({ ...t, name: configured[t.name] ?? t.name }));
+}
+
+export async function planReset(
+  admin: Admin,
+  ops: OpsOptions,
+  opts: { topics: boolean },
+): Promise<ResetPlan> {
+  const existing = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
+  return {
+    groups: (await pipelineGroups(admin, ops)).filter((g) => existing.has(g)),
+    tables: [...ops.bronzeTables, ops.gold.table],
+    mongo: ops.gold.mongo,
+    topics: opts.topics ? pipelineTopics(ops) : [],
+  };
+}
+
+export async function assertNoActiveGroups(admin: Admin, groups: readonly string[]): Promise<void> {
+  if (groups.length === 0) return;
+  const { groups: described } = await admin.describeGroups([...groups]);
+  const active = described.filter((g) => g.members.length > 0);
+  if (active.length > 0) {
+    const list = active.map((g) => `${g.groupId} (${describeMemberList(g.members)})`).join('; ');
+    throw new TributaryError(`consumer groups with active members: ${list}`, {
+      retriable: true,
+      fix: 'stop the pipeline roles (tributary start, the role processes) and run reset again',
+    });
+  }
+}
+
+export async function applyReset(
+  deps: { admin: Admin; pool: pg.Pool; mongo: MongoClient },
+  plan: ResetPlan,
+  opts: { partitions: number; timeoutMs?: number },
+): Promise<ResetReport> {
+  await assertNoActiveGroups(deps.admin, plan.groups);
+  const report: ResetReport = { truncated: [], documentsDeleted: 0, groupsDeleted: [], topicsRecreated: [] };
+  if (plan.tables.length > 0) {
+    await deps.pool.query(`TRUNCATE ${plan.tables.map(qualified).join(', ')}`);
+    report.truncated = [...plan.tables];
+  }
+  const deleted = await deps.mongo.db(plan.mongo.database).collection(plan.mongo.collection).deleteMany({});
+  report.documentsDeleted = deleted.deletedCount;
+  if (plan.groups.length > 0) {
+    await deps.admin.deleteGroups(plan.groups);
+    report.groupsDeleted = [...plan.groups];
+  }
+  if (plan.topics.length > 0) {
+    const names = plan.topics.map((t) => t.name);
+    const existing = new Set(await deps.admin.listTopics());
+    await deps.admin.deleteTopics({ topics: names.filter((n) => existing.has(n)) });
+    // Deletion is asynchronous: a topic is re-created only once the broker has forgotten it.
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    await waitFor(async () => (await deps.admin.listTopics()).every((t) => !names.includes(t)), {
+      timeoutMs,
+      intervalMs: 500,
+      what: 'the pipeline topics to be deleted',
+    });
+    await waitFor(
+      async () => {
+        await ensureTopics(deps.admin, opts.partitions, plan.topics);
+        return true;
+      },
+      {
+        timeoutMs,
+        intervalMs: 1000,
+        what: 'the pipeline topics to be re-created',
+      },
+    );
+    report.topicsRecreated = names;
+  }
+  return report;
+}
