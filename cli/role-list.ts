@@ -1,3 +1,5 @@
+import { bronzeRole } from '../consumers/bronze/role.ts';
+import { goldMongoRole, goldPostgresRole } from '../consumers/gold-sinks/role.ts';
 import { processorRole } from '../consumers/processor/role.ts';
 import { gatewayRole } from '../gateway/role.ts';
 import { mockSourceRole } from '../mock-source/role.ts';
@@ -7,4 +9,11 @@ import type { RoleDefinition } from './roles.ts';
  * Every pipeline role, in start order: the source first, then producers, then consumers, so that
  * what a role reads exists before it starts. (Kept apart from roles.ts, which the roles import.)
  */
-export const ROLES: RoleDefinition[] = [mockSourceRole, processorRole, gatewayRole];
+export const ROLES: RoleDefinition[] = [
+  mockSourceRole,
+  bronzeRole,
+  processorRole,
+  goldPostgresRole,
+  goldMongoRole,
+  gatewayRole,
+];

@@ -51,7 +51,10 @@ export function createRoleMetrics(role: string): RoleMetrics {
     gauge: (name, help, labelNames = []) =>
       once(name, () => new client.Gauge({ name, help, labelNames, registers: [registry] })),
     histogram: (name, help, buckets) =>
-      once(name, () => new client.Histogram({ name, help, buckets, registers: [registry] })),
+      once(
+        name,
+        () => new client.Histogram({ name, help, ...(buckets ? { buckets } : {}), registers: [registry] }),
+      ),
     async snapshot() {
       const counters: Record<string, number> = {};
       const gauges: Record<string, number> = {};

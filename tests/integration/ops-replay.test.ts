@@ -124,7 +124,7 @@ describe('tributary replay', () => {
     const env = {
       ...FAST_GROUP_ENV,
       TRIBUTARY_RAW_WORKSPACES_TOPIC: ws,
-      TRIBUTARY_RAW_ENRICHMENT_JOBS_TOPIC: jobs,
+      TRIBUTARY_RAW_JOBS_TOPIC: jobs,
       TRIBUTARY_RAW_JOBS_TOPIC: jobs,
       TRIBUTARY_BRONZE_WORKSPACES_GROUP: group,
       TRIBUTARY_BRONZE_ENRICHMENT_JOBS_GROUP: uniqueName('ops-replay-bronze-jobs'),

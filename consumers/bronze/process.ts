@@ -1,0 +1,9 @@
+/**
+ * A bronze writer as its own process: `node --import tsx consumers/bronze/process.ts`. Settings come
+ * from the environment (see options.ts and infra/options.ts); SIGTERM/SIGINT finish the batch in
+ * flight, commit, and exit.
+ */
+import { runRolesProcess } from '../shared/run-process.ts';
+import { bronzeRole } from './role.ts';
+
+await runRolesProcess([bronzeRole]);

@@ -1,0 +1,84 @@
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Consumer } from 'kafkajs';
+import type { Logger } from '../../common/logger.ts';
+import type { RoleMetrics } from '../../common/metrics.ts';
+import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
+import { avroType } from '../../schemas/index.ts';
+import { createAvroDecoder } from '../shared/avro-decoder.ts';
+import { type BatchConsumer, createBatchConsumer } from '../shared/batch-consumer.ts';
+import type { DeadLetter, DeadLetterQueue } from '../shared/dead-letter.ts';
+import type { GoldSinkName } from './options.ts';
+import type { GoldSink } from './postgres-sink.ts';
+import { assertStorable } from './storable.ts';
+import { type GoldRecord, newestPerJob } from './version.ts';
+
+/**
+ * One gold sink: the gold topic, one consumer group, one store. Each chunk is decoded, reduced to
+ * the newest version per job, and written with the sink's version guard; its offsets are committed
+ * after the write. A gold value that cannot be decoded goes to `dlq.<gold topic>` (with a
+ * tributary-dlq-group header naming the sink); a tombstone is skipped: the processor never deletes
+ * jobs, and a tombstone carries no version to guard a delete with.
+ */
+export function createGoldConsumer(deps: {
+  sinkName: GoldSinkName;
+  consumer: Consumer;
+  registry: SchemaRegistry;
+  sink: GoldSink;
+  deadLetters: DeadLetterQueue;
+  metrics: RoleMetrics;
+  logger: Logger;
+  topic: string;
+  batchSize: number;
+}): BatchConsumer {
+  const { sinkName, sink, deadLetters } = deps;
+  const decoder = createAvroDecoder<EnrichmentJobGold>({
+    registry: deps.registry,
+    readerType: avroType('enrichment-job-gold'),
+  });
+  const labels = { sink: sinkName };
+  const written = deps.metrics.counter('tributary_gold_rows_written_total', 'gold rows written', ['sink']);
+  const stale = deps.metrics.counter(
+    'tributary_gold_stale_versions_total',
+    'gold records not written because the stored version is as new or newer',
+    ['sink'],
+  );
+  const dlq = deps.metrics.counter('tributary_gold_dlq_records_total', 'gold records sent to the DLQ', [
+    'sink',
+  ]);
+  const batches = deps.metrics.counter('tributary_gold_batches_total', 'gold batches committed', ['sink']);
+
+  return createBatchConsumer({
+    consumer: deps.consumer,
+    topic: deps.topic,
+    // The gold topic is compacted: reading it from the beginning rebuilds the whole current state.
+    fromBeginning: true,
+    batchSize: deps.batchSize,
+    logger: deps.logger.child({ topic: deps.topic, sink: sinkName }),
+    async handle({ topic, partition, messages }) {
+      await decoder.prepare(messages.map((m) => m.value));
+      const records: GoldRecord[] = [];
+      const letters: DeadLetter[] = [];
+      for (const message of messages) {
+        if (message.value === null) continue;
+        const decoded = decoder.decode(message.value);
+        if (!decoded.ok) {
+          letters.push({ topic, partition, message, reason: decoded.reason });
+          continue;
+        }
+        try {
+          assertStorable(decoded.value);
+          records.push({ value: decoded.value, partition, offset: message.offset });
+        } catch (err) {
+          letters.push({ topic, partition, message, reason: `cannot be stored: ${(err as Error).message}` });
+        }
+      }
+      const newest = newestPerJob(records);
+      const n = await sink.write(newest);
+      await deadLetters.send(letters);
+      written.inc(labels, n);
+      stale.inc(labels, newest.length - n);
+      dlq.inc(labels, letters.length);
+      batches.inc(labels);
+    },
+  });
+}
