@@ -125,7 +125,6 @@ describe('tributary replay', () => {
       ...FAST_GROUP_ENV,
       TRIBUTARY_RAW_WORKSPACES_TOPIC: ws,
       TRIBUTARY_RAW_JOBS_TOPIC: jobs,
-      TRIBUTARY_RAW_JOBS_TOPIC: jobs,
       TRIBUTARY_BRONZE_WORKSPACES_GROUP: group,
       TRIBUTARY_BRONZE_ENRICHMENT_JOBS_GROUP: uniqueName('ops-replay-bronze-jobs'),
       TRIBUTARY_METRICS_TOPIC: metricsTopic,
