@@ -10,7 +10,13 @@ export type Logger = pino.Logger;
 
 export function createLogger(name: string, level = 'info'): Logger {
   const destination = process.stderr.isTTY
-    ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' })
+    ? pretty({
+        destination: 2,
+        sync: true,
+        colorize: true,
+        ignore: 'pid,hostname',
+        translateTime: 'HH:MM:ss.l',
+      })
     : pino.destination(2);
   return pino({ name, level, base: { pid: process.pid } }, destination);
 }

@@ -48,13 +48,13 @@ export const GatewayEnv = Type.Object({
     pattern: '^[^.]+(\\.[^.]+)?$',
     description: 'the gold table as [schema.]table, e.g. gold.enrichment_jobs',
   }),
-  TRIBUTARY_GATEWAY_METRICS_TOPIC: Type.String({
+  TRIBUTARY_METRICS_TOPIC: Type.String({
     default: '_tributary.metrics',
     minLength: 1,
     description: 'the topic the roles publish metrics snapshots to',
   }),
   TRIBUTARY_GATEWAY_RAW_TOPICS: List(RAW_TOPICS.join(','), 'a comma-separated list of the raw topics'),
-  TRIBUTARY_GATEWAY_GOLD_TOPIC: Type.String({
+  TRIBUTARY_GOLD_TOPIC: Type.String({
     default: 'gold.enrichment-jobs',
     minLength: 1,
     description: 'the gold topic',
@@ -142,9 +142,9 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
     rateLimitPerMinute: e.TRIBUTARY_GATEWAY_RATE_LIMIT,
     postgresUrl: e.TRIBUTARY_GATEWAY_POSTGRES_URL,
     goldTable: e.TRIBUTARY_GATEWAY_GOLD_TABLE,
-    metricsTopic: e.TRIBUTARY_GATEWAY_METRICS_TOPIC,
+    metricsTopic: e.TRIBUTARY_METRICS_TOPIC,
     rawTopics: list(e.TRIBUTARY_GATEWAY_RAW_TOPICS),
-    goldTopic: e.TRIBUTARY_GATEWAY_GOLD_TOPIC,
+    goldTopic: e.TRIBUTARY_GOLD_TOPIC,
     dlqTopics: list(e.TRIBUTARY_GATEWAY_DLQ_TOPICS),
     lagGroups: list(e.TRIBUTARY_GATEWAY_LAG_GROUPS),
     lagGroupPrefix: e.TRIBUTARY_GATEWAY_LAG_GROUP_PREFIX,

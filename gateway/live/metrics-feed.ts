@@ -45,7 +45,7 @@ export async function startMetricsFeed(deps: {
     throw new TributaryError(`cannot read the metrics topic ${deps.topic}: ${describeError(err)}`, {
       retriable: true,
       cause: err,
-      fix: 'run `tributary infra up` (it creates the pipeline topics) or set TRIBUTARY_GATEWAY_METRICS_TOPIC',
+      fix: 'run `tributary infra up` (it creates the pipeline topics) or set TRIBUTARY_METRICS_TOPIC',
     });
   }
   await consumer.run({

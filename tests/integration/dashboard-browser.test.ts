@@ -214,7 +214,7 @@ describe('live dashboard in Chromium', () => {
     await insertGoldRows(pool, gold.table, goldRows());
     env = {
       TRIBUTARY_GATEWAY_GOLD_TABLE: gold.table,
-      TRIBUTARY_GATEWAY_METRICS_TOPIC: topics.metrics,
+      TRIBUTARY_METRICS_TOPIC: topics.metrics,
       TRIBUTARY_GATEWAY_RAW_TOPICS: topics.raw,
       TRIBUTARY_GATEWAY_DLQ_TOPICS: topics.dlq,
       TRIBUTARY_GATEWAY_LAG_GROUPS: group,

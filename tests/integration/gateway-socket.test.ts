@@ -71,9 +71,9 @@ describe('gateway live socket', () => {
     ]);
     gateway = await startTestGateway(infra, {
       TRIBUTARY_GATEWAY_GOLD_TABLE: gold.table,
-      TRIBUTARY_GATEWAY_METRICS_TOPIC: topics.metrics,
+      TRIBUTARY_METRICS_TOPIC: topics.metrics,
       TRIBUTARY_GATEWAY_RAW_TOPICS: topics.raw,
-      TRIBUTARY_GATEWAY_GOLD_TOPIC: topics.data,
+      TRIBUTARY_GOLD_TOPIC: topics.data,
       TRIBUTARY_GATEWAY_DLQ_TOPICS: topics.dlq,
       TRIBUTARY_GATEWAY_LAG_GROUPS: group,
       TRIBUTARY_GATEWAY_KPI_REFRESH_MS: '500',
