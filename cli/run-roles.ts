@@ -1,7 +1,9 @@
 import closeWithGrace from 'close-with-grace';
+import { readEnv } from '../common/env.ts';
 import { describeError } from '../common/errors.ts';
 import { createLogger } from '../common/logger.ts';
 import { infraOptions } from '../infra/options.ts';
+import { ProcessEnv } from './process-env.ts';
 import type { RoleDefinition, RunningRole } from './roles.ts';
 
 /**
@@ -19,7 +21,7 @@ export async function runRolesProcess(
 ): Promise<void> {
   const env = opts.env ?? process.env;
   const infra = infraOptions(env);
-  const level = env.TRIBUTARY_LOG_LEVEL ?? 'info';
+  const { TRIBUTARY_LOG_LEVEL: level } = readEnv(ProcessEnv, env);
   const running: Array<{ name: string; role: RunningRole }> = [];
   const log = createLogger('tributary', level);
 
