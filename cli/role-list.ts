@@ -3,6 +3,7 @@ import { goldMongoRole, goldPostgresRole } from '../consumers/gold-sinks/role.ts
 import { processorRole } from '../consumers/processor/role.ts';
 import { gatewayRole } from '../gateway/role.ts';
 import { mockSourceRole } from '../mock-source/role.ts';
+import { pollersRole } from '../producers/role.ts';
 import type { RoleDefinition } from './roles.ts';
 
 /**
@@ -11,6 +12,7 @@ import type { RoleDefinition } from './roles.ts';
  */
 export const ROLES: RoleDefinition[] = [
   mockSourceRole,
+  pollersRole,
   bronzeRole,
   processorRole,
   goldPostgresRole,

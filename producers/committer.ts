@@ -1,0 +1,95 @@
+import { type Kafka, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+
+/**
+ * One Kafka transaction per page: the page's records, its dead-letter records and the poller's new
+ * state are committed together or not at all. Built on the kafkajs transactional producer
+ * (idempotent, one request in flight, a stable transactional id per poller).
+ *
+ * A committer is single-use across failures: after any error its outcome is unknown (a commit may
+ * have reached the broker before the connection dropped), so the poller closes it, opens a new one
+ * (which fences the old producer epoch) and re-reads its committed state.
+ */
+export interface PageCommitter {
+  /**
+   * Connects and initialises transactions. InitProducerId with this transactional id bumps the
+   * epoch: an older incarnation (a zombie) is fenced and its open transaction is aborted before
+   * this returns, so a state read afterwards sees everything it committed and nothing else.
+   */
+  open(): Promise<void>;
+  /** sends the messages in one transaction and commits it; aborts (best effort) and throws on error */
+  commit(batches: TopicMessages[], hooks?: { beforeCommit?: () => void }): Promise<void>;
+  /** disconnects; safe to call more than once */
+  close(): Promise<void>;
+}
+
+/**
+ * Runs one function at a time, in call order. The pollers of a process share one, so that their
+ * transactions never overlap on the single partition of the state topic: kafkajs (2.2.4) drops
+ * aborted records using the broker's aborted-transaction list without sorting it by first offset
+ * (the Java client sorts it), so when two *overlapping* transactions on one partition are aborted
+ * in the opposite order, a read_committed kafkajs reader returns records of one of them. A poller
+ * killed mid-page would then come back with the state of a page it never committed.
+ */
+export type Serializer = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export function createSerializer(): Serializer {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (fn) => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => {});
+    return run;
+  };
+}
+
+export function createPageCommitter(deps: {
+  kafka: Kafka;
+  transactionalId: string;
+  transactionTimeoutMs: number;
+  /** shared by the pollers of a process: one open transaction at a time */
+  serialize?: Serializer;
+}): PageCommitter {
+  const serialize: Serializer = deps.serialize ?? ((fn) => fn());
+  let producer: Producer | undefined;
+  let closed: Promise<void> | undefined;
+
+  return {
+    async open() {
+      producer = deps.kafka.producer({
+        transactionalId: deps.transactionalId,
+        transactionTimeout: deps.transactionTimeoutMs,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // The Java-compatible murmur2 partitioner: raw topics are co-partitioned with topics that
+        // other clients write by workspace id.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      // kafkajs runs InitProducerId (with the transactional id) on the first transaction() call; an
+      // empty transaction ends locally without a request.
+      const init = await producer.transaction();
+      await init.abort();
+    },
+
+    commit(batches, hooks) {
+      const p = producer;
+      if (!p) return Promise.reject(new Error('page committer used before open()'));
+      return serialize(async () => {
+        const tx = await p.transaction();
+        try {
+          await tx.sendBatch({ topicMessages: batches });
+          hooks?.beforeCommit?.();
+          await tx.commit();
+        } catch (err) {
+          if (tx.isActive()) await tx.abort().catch(() => {});
+          throw err;
+        }
+      });
+    },
+
+    close() {
+      closed ??= producer ? producer.disconnect().catch(() => {}) : Promise.resolve();
+      return closed;
+    },
+  };
+}

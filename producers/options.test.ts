@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../common/errors.ts';
+import { pollersOptions, transactionalId } from './options.ts';
+
+describe('pollers options', () => {
+  it('has defaults that match infra/topics.ts', () => {
+    const o = pollersOptions({});
+    expect(o).toMatchObject({
+      sourceUrl: 'http://127.0.0.1:4010',
+      pollers: ['workspaces', 'enrichment-jobs'],
+      intervalMs: 1000,
+      pageSize: 100,
+      overlapMs: 2000,
+      topics: {
+        workspaces: { raw: 'raw.workspaces', dlq: 'dlq.raw.workspaces' },
+        'enrichment-jobs': { raw: 'raw.enrichment-jobs', dlq: 'dlq.raw.enrichment-jobs' },
+        state: '_tributary.poller-state',
+        metrics: '_tributary.metrics',
+      },
+    });
+    expect(transactionalId(o, 'workspaces')).toBe('tributary.poller.workspaces');
+  });
+
+  it('reads the environment and names the field that is wrong', () => {
+    const o = pollersOptions({
+      TRIBUTARY_POLLERS: 'enrichment-jobs',
+      TRIBUTARY_POLL_PAGE_SIZE: '5',
+      TRIBUTARY_SOURCE_URL: 'http://src:1/',
+    });
+    expect(o).toMatchObject({ pollers: ['enrichment-jobs'], pageSize: 5, sourceUrl: 'http://src:1' });
+    for (const [field, value] of [
+      ['TRIBUTARY_POLLERS', 'workspaces,users'],
+      ['TRIBUTARY_POLL_PAGE_SIZE', '501'],
+      ['TRIBUTARY_SOURCE_URL', 'not a url'],
+    ] as const) {
+      expect(() => pollersOptions({ [field]: value })).toThrow(ConfigError);
+      expect(() => pollersOptions({ [field]: value })).toThrow(field);
+    }
+  });
+});

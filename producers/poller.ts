@@ -1,0 +1,171 @@
+import { describeError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import { type RetryPolicy, sleep, withRetry } from '../common/retry.ts';
+import type { ApiSpec } from './apis.ts';
+import type { PageCommitter } from './committer.ts';
+import type { PollerMetrics } from './metrics.ts';
+import type { ApiTopics } from './options.ts';
+import { buildPage } from './page.ts';
+import { type SourceClient, SourceError } from './source-client.ts';
+import { initialState, type PollerState, walkStart } from './state.ts';
+import type { StateStore } from './state-store.ts';
+
+/**
+ * One poller: every interval it walks its API's change feed from the high-water mark (minus the
+ * overlap) to the end, one Kafka transaction per page. Source failures (after retries) end the walk
+ * and the next interval starts over from the committed state; Kafka failures also throw away the
+ * producer and state, which are rebuilt from the state topic (the last commit's outcome is unknown).
+ */
+export interface PollerDeps {
+  api: ApiSpec;
+  topics: ApiTopics;
+  source: SourceClient;
+  /** a new, unopened committer (each has its own producer with the poller's transactional id) */
+  createCommitter: () => PageCommitter;
+  stateStore: StateStore;
+  /** registers the value schema of the raw topic and returns an encoder (called once per session) */
+  prepareEncoder: () => Promise<(record: unknown) => Promise<Buffer>>;
+  metrics: PollerMetrics;
+  logger: Logger;
+  intervalMs: number;
+  pageSize: number;
+  overlapMs: number;
+  retry: RetryPolicy;
+  now?: () => number;
+}
+
+export interface Poller {
+  readonly name: string;
+  /** true after a walk reached the end of the feed, false after a failure */
+  healthy(): boolean;
+  /** resolves when the loop has stopped (after close) */
+  readonly done: Promise<void>;
+  /** finishes the page in flight (fetched pages are committed), then closes the producer; idempotent */
+  close(): Promise<void>;
+}
+
+interface Session {
+  committer: PageCommitter;
+  state: PollerState;
+  encode: (record: unknown) => Promise<Buffer>;
+}
+
+export function createPoller(deps: PollerDeps): Poller {
+  const { api, logger, metrics } = deps;
+  const now = deps.now ?? Date.now;
+  const labels = { api: api.name };
+  const stop = new AbortController();
+  let healthy = false;
+  let session: Session | undefined;
+
+  async function openSession(): Promise<Session> {
+    const committer = deps.createCommitter();
+    try {
+      await committer.open();
+      const encode = await deps.prepareEncoder();
+      const state = (await deps.stateStore.read(api.name)) ?? initialState();
+      logger.info({ api: api.name, hwm: state.hwm, seen: state.seen.length }, 'poller state loaded');
+      return { committer, state, encode };
+    } catch (err) {
+      await committer.close();
+      throw err;
+    }
+  }
+
+  /** Walks the feed to its end. Returns early (between pages) when a stop was requested. */
+  async function walk(s: Session): Promise<void> {
+    const updatedSince = walkStart(s.state, deps.overlapMs);
+    let cursor: string | null = null;
+    do {
+      if (stop.signal.aborted) return;
+      const page = await withRetry(
+        () =>
+          deps.source.fetchPage(api.name, {
+            updatedSince,
+            cursor,
+            limit: deps.pageSize,
+            signal: stop.signal,
+          }),
+        deps.retry,
+        {
+          signal: stop.signal,
+          onRetry: ({ error, retryAfterMs }) => {
+            metrics.retries.inc(labels);
+            logger.warn({ api: api.name, retryAfterMs, err: describeError(error) }, 'retrying page');
+          },
+        },
+      );
+      const fetchedAt = now();
+      const built = await buildPage(
+        { api, topics: deps.topics, encode: s.encode, overlapMs: deps.overlapMs },
+        s.state,
+        page,
+        fetchedAt,
+      );
+      const counts = { published: built.published, dlq: built.deadLettered, duplicates: built.duplicates };
+      logger.debug({ api: api.name, records: page.data.length, ...counts }, 'page fetched');
+      if (built.batches.length > 0) {
+        const stateMessage = deps.stateStore.message(api.name, built.next);
+        await s.committer.commit([...built.batches, stateMessage], {
+          beforeCommit: () => logger.debug({ api: api.name }, 'page sent'),
+        });
+        s.state = built.next;
+        metrics.pages.inc(labels);
+        metrics.published.inc(labels, built.published);
+        metrics.deadLettered.inc(labels, built.deadLettered);
+        logger.debug({ api: api.name, hwm: s.state.hwm, ...counts }, 'page committed');
+      }
+      metrics.duplicatesDropped.inc(labels, built.duplicates);
+      cursor = page.nextCursor;
+      const behind = cursor && s.state.hwm ? Math.max(0, (fetchedAt - s.state.hwm.updatedAt) / 1000) : 0;
+      metrics.behindSeconds.set(labels, behind);
+    } while (cursor);
+  }
+
+  /** 'source': unavailable after retries; 'request': rejected (400/401/404), needs a fix; 'kafka': Kafka or registry */
+  function onFailure(err: unknown): void {
+    healthy = false;
+    metrics.healthy.set(labels, 0);
+    const kind = err instanceof SourceError ? (err.retriable ? 'source' : 'request') : 'kafka';
+    metrics.errors.inc({ ...labels, kind });
+    logger.error({ api: api.name, kind, err: describeError(err) }, 'walk failed; trying again next interval');
+  }
+
+  async function loop(): Promise<void> {
+    while (!stop.signal.aborted) {
+      try {
+        session ??= await openSession();
+        await walk(session);
+        if (!stop.signal.aborted) {
+          logger.debug({ api: api.name, hwm: session.state.hwm }, 'walk done');
+          healthy = true;
+          metrics.healthy.set(labels, 1);
+          metrics.lastSuccess.set(labels, now() / 1000);
+        }
+      } catch (err) {
+        if (stop.signal.aborted && err === stop.signal.reason) break;
+        onFailure(err);
+        // After a source failure the producer and state are intact; after anything else (Kafka, the
+        // registry) the last commit's outcome is unknown: rebuild both from the state topic.
+        if (!(err instanceof SourceError) && session) {
+          await session.committer.close();
+          session = undefined;
+        }
+      }
+      await sleep(deps.intervalMs, stop.signal).catch(() => {});
+    }
+    await session?.committer.close();
+  }
+
+  metrics.healthy.set(labels, 0);
+  const done = loop();
+  return {
+    name: api.name,
+    healthy: () => healthy,
+    done,
+    async close() {
+      stop.abort(new Error(`${api.name} poller stopping`));
+      await done;
+    },
+  };
+}
