@@ -12,7 +12,7 @@ import type { RoleDefinition, RunningRole } from './roles.ts';
  * Used by `tributary start` and by the one-role process entries (`<role>/process.ts`).
  */
 export async function runRolesProcess(
-  roles: RoleDefinition[],
+  roles: readonly RoleDefinition[] | ((env: NodeJS.ProcessEnv) => readonly RoleDefinition[]),
   opts: {
     env?: NodeJS.ProcessEnv;
     onStarted?: (running: RunningRole[]) => void;
@@ -48,7 +48,7 @@ export async function runRolesProcess(
   });
 
   try {
-    for (const def of roles) {
+    for (const def of typeof roles === 'function' ? roles(env) : roles) {
       const role = await def.start({ infra, env, logger: createLogger(def.name, level) });
       running.push({ name: def.name, role });
       log.info(`${def.name} started${role.summary ? `: ${role.summary}` : ''}`);
@@ -59,4 +59,17 @@ export async function runRolesProcess(
   }
   opts.onStarted?.(running.map((r) => r.role));
   await done;
+}
+
+/**
+ * The body of a one-role process entry (`<role>/process.ts`): runs the roles until a signal, and
+ * turns a start-up failure into one clear line and exit code 1.
+ */
+export async function runRolesMain(roles: Parameters<typeof runRolesProcess>[0]): Promise<void> {
+  try {
+    await runRolesProcess(roles);
+  } catch (err) {
+    console.error(`tributary: ${describeError(err)}`);
+    process.exit(1);
+  }
 }

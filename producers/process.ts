@@ -4,7 +4,7 @@
  * the page in flight; after a kill -9 the next start resumes from the last committed transaction
  * (see README.md). The kill -9 tests run this file.
  */
-import { runRolesProcess } from '../cli/run-roles.ts';
+import { runRolesMain } from '../cli/run-roles.ts';
 import { pollersRole } from './role.ts';
 
-await runRolesProcess([pollersRole]);
+await runRolesMain([pollersRole]);

@@ -3,7 +3,7 @@
  * from the environment (see options.ts and infra/options.ts); SIGTERM/SIGINT finish the batch in
  * flight, commit, and exit.
  */
-import { runRolesProcess } from '../shared/run-process.ts';
+import { runRolesMain } from '../../cli/run-roles.ts';
 import { bronzeRole } from './role.ts';
 
-await runRolesProcess([bronzeRole]);
+await runRolesMain([bronzeRole]);

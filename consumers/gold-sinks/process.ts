@@ -3,8 +3,8 @@
  * the sinks named in TRIBUTARY_GOLD_SINKS (default postgres,mongo), each its own consumer group;
  * SIGTERM/SIGINT finish the batch in flight, commit, and exit.
  */
-import { runRolesProcess } from '../shared/run-process.ts';
+import { runRolesMain } from '../../cli/run-roles.ts';
 import { goldSinksOptions } from './options.ts';
 import { GOLD_SINK_ROLES } from './role.ts';
 
-await runRolesProcess((env) => goldSinksOptions(env).sinks.map((s) => GOLD_SINK_ROLES[s]));
+await runRolesMain((env) => goldSinksOptions(env).sinks.map((s) => GOLD_SINK_ROLES[s]));
