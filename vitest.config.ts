@@ -11,6 +11,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // unit tests run first (and fail fast), then the integration tests
+          sequence: { groupOrder: 0 },
           include: ['**/*.test.ts'],
           exclude: ['node_modules/**', 'tests/integration/**', '.tributary/**', 'dashboard/**'],
           environment: 'node',
@@ -19,6 +21,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['tests/integration/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
           environment: 'node',
