@@ -28,7 +28,7 @@ export interface OpsServer {
 }
 
 export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
-  requireTokenOffLoopback(opts.host, opts.token, 'the ops server token');
+  requireTokenOffLoopback(opts.host, opts.token, 'TRIBUTARY_OPS_TOKEN');
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger | undefined,
     // probes every few seconds would drown the role's own log lines

@@ -76,6 +76,7 @@ export const bronzeRole: RoleDefinition = {
     }
     return {
       summary: options.topics.map((t) => `${t.topic} → bronze (group ${t.groupId})`).join(', '),
+      metrics: [metrics],
       close,
     };
   },

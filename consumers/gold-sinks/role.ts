@@ -72,7 +72,7 @@ async function startGoldSink(
     await close().catch(() => {});
     throw err;
   }
-  return { summary: `${options.topic} → ${store.summary} (group ${groupId})`, close };
+  return { summary: `${options.topic} → ${store.summary} (group ${groupId})`, metrics: [metrics], close };
 }
 
 /** gold.enrichment-jobs → Postgres gold.enrichment_jobs, upserted with the version guard. */

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
@@ -88,7 +89,9 @@ describe('stream processor under kill -9', () => {
       records.slice(240),
     ];
 
-    proc = spawnRole(ENTRY, childEnv);
+    const opsPort = await freePort();
+    const start = () => spawnRole(ENTRY, { ...childEnv, TRIBUTARY_OPS_PORT: String(opsPort) });
+    proc = start();
     for (const chunk of chunks.slice(0, 3)) {
       const before = await goldOffsetSum(topics.gold);
       await publishRaw(kafka, registry, topics, chunk);
@@ -101,7 +104,7 @@ describe('stream processor under kill -9', () => {
         throw new Error(`${(err as Error).message}\nprocessor output:\n${proc?.output()}`);
       });
       await proc.kill9();
-      proc = spawnRole(ENTRY, childEnv);
+      proc = start();
     }
     await publishRaw(kafka, registry, topics, chunks[3]!);
 
@@ -122,6 +125,25 @@ describe('stream processor under kill -9', () => {
       .map((r) => r.value as EnrichmentJobGold)
       .map((g) => `${g.job_id}/${g.job_updated_at}/${g.workspace_updated_at}`);
     expect(new Set(emitted).size).toBe(emitted.length);
+    // The process serves its health and the role's metrics.
+    const ops = `http://127.0.0.1:${opsPort}`;
+    await waitFor(async () => (await fetch(`${ops}/readyz`)).ok, {
+      timeoutMs: 30_000,
+      what: 'the process to be ready',
+    });
+    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    expect(metrics).toMatch(/^tributary_processor_gold_records_total\{role="processor"\} \d+/m);
     expect(await proc.stop()).toBe(0);
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
