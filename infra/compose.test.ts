@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -35,18 +35,19 @@ describe('docker-compose.yml', () => {
     expect(fs.existsSync('infra/Dockerfile')).toBe(true);
   });
 
-  it('is valid for the Compose CLI, when one is installed', () => {
+  it('passes `config` of the Compose CLI when one is installed (.ci/run installs one beside a docker CLI)', () => {
     const cli = [['docker', 'compose'], ['docker-compose']].find(
       ([cmd, ...sub]) => spawnSync(cmd!, [...sub, 'version'], { stdio: 'ignore' }).status === 0,
     );
-    if (!cli) {
-      // No Compose CLI on this machine: the structural test above is the check that ran.
-      expect(spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status).not.toBe(0);
-      return;
+    // Without any Compose CLI this checks that the file parses as YAML with services, as above.
+    expect(Object.keys(compose.services).length).toBeGreaterThan(4);
+    if (cli) {
+      const [cmd, ...sub] = cli;
+      const result = spawnSync(cmd!, [...sub, '-f', 'docker-compose.yml', 'config', '-q'], {
+        encoding: 'utf8',
+      });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
     }
-    const [cmd, ...sub] = cli;
-    expect(() =>
-      execFileSync(cmd!, [...sub, '-f', 'docker-compose.yml', 'config', '-q'], { stdio: 'pipe' }),
-    ).not.toThrow();
   });
 });
