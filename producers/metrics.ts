@@ -19,7 +19,7 @@ export interface PollerMetrics {
 export function createPollerMetrics(metrics: RoleMetrics): PollerMetrics {
   return {
     requests: metrics.counter('tributary_poller_requests_total', 'source requests', ['api', 'status']),
-    rateLimited: metrics.counter('tributary_poller_rate_limited_total', 'source answers with 429', ['api']),
+    rateLimited: metrics.counter('tributary_poller_http_429_total', 'source answers with 429', ['api']),
     retries: metrics.counter('tributary_poller_retries_total', 'page requests retried', ['api']),
     pages: metrics.counter('tributary_poller_pages_total', 'pages committed', ['api']),
     published: metrics.counter('tributary_poller_records_published_total', 'records published', ['api']),
@@ -34,12 +34,12 @@ export function createPollerMetrics(metrics: RoleMetrics): PollerMetrics {
       'kind',
     ]),
     behindSeconds: metrics.gauge(
-      'tributary_poller_behind_seconds',
+      'tributary_poller_lag_seconds',
       'how far the poller is behind the source: age of the last version published while a walk is not done, 0 once it is',
       ['api'],
     ),
     lastSuccess: metrics.gauge(
-      'tributary_poller_last_success_seconds',
+      'tributary_poller_last_success_timestamp_seconds',
       'epoch seconds of the last walk that reached the end of the feed',
       ['api'],
     ),

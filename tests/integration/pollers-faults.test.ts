@@ -110,7 +110,7 @@ describe('pollers under source faults', () => {
       expect(waits).toBeGreaterThanOrEqual(6);
       const { counters } = await running.metrics.snapshot();
       const rateLimited = API_NAMES.map(
-        (api) => counters[`tributary_poller_rate_limited_total{api="${api}"}`] ?? 0,
+        (api) => counters[`tributary_poller_http_429_total{api="${api}"}`] ?? 0,
       );
       expect(rateLimited.reduce((a, b) => a + b)).toBe(exchanges.filter((e) => e.status === 429).length);
     } finally {
