@@ -9,7 +9,13 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { waitFor } from '../../common/wait-for.ts';
-import { formatDuration, formatInt, formatPercent, formatPerMinute } from '../../dashboard/src/lib/format.ts';
+import {
+  formatDuration,
+  formatInt,
+  formatPercent,
+  formatPerMinute,
+  formatReplay,
+} from '../../dashboard/src/lib/format.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import type { Kpis } from '../../gateway/schemas.ts';
 import {
@@ -274,6 +280,56 @@ describe('live dashboard in Chromium', () => {
     });
     fs.mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
+  });
+
+  it('shows the progress of replays, then "done"', async () => {
+    const draining = uniqueName('tributary.bronze.workspaces');
+    const finishing = uniqueName('tributary.processor');
+    const instance = `replay@test-${randomUUID()}`;
+    let at = Date.now();
+    const publish = (lags: Record<string, number>) =>
+      producer.send({
+        topic: topics.metrics,
+        messages: [
+          {
+            key: instance,
+            value: JSON.stringify({
+              role: 'replay',
+              instance,
+              at: at++,
+              counters: {},
+              gauges: Object.fromEntries(
+                Object.entries(lags).flatMap(([g, lag]) => [
+                  [`tributary_replay_total_messages{group="${g}"}`, 5000],
+                  [`tributary_replay_lag_messages{group="${g}"}`, lag],
+                  [`tributary_replay_group_members{group="${g}"}`, 1],
+                ]),
+              ),
+            }),
+          },
+        ],
+      });
+    const replayText = async (g: string) =>
+      (await page.getByTestId(`replay-text-${g}`).count()) === 1 ? await text(`replay-text-${g}`) : undefined;
+    expect(await page.getByTestId('replays').count()).toBe(0); // no replay, no panel
+    await publish({ [draining]: 3766, [finishing]: 1000 });
+    await waitFor(async () => (await replayText(draining)) !== undefined, {
+      timeoutMs: 60_000,
+      what: 'the replays panel',
+    });
+    expect(await replayText(draining)).toBe('1,234 / 5,000 reprocessed (25%)');
+    expect(await replayText(finishing)).toBe(
+      formatReplay({ lagMessages: 1000, totalMessages: 5000, progress: 0.8 }),
+    );
+    expect(await text('replays')).toContain(draining);
+    await publish({ [draining]: 2500, [finishing]: 0 });
+    await waitFor(async () => (await replayText(finishing))?.endsWith('done'), {
+      timeoutMs: 60_000,
+      what: 'the finished replay to say done',
+    });
+    expect(await replayText(finishing)).toBe('5,000 / 5,000 reprocessed — done');
+    expect(await replayText(draining)).toBe('2,500 / 5,000 reprocessed (50%)');
+    await page.screenshot({ path: 'test-artifacts/dashboard-replays.png', fullPage: true });
   });
 
   it('fits a phone screen', async () => {

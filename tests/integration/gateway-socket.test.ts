@@ -120,6 +120,7 @@ describe('gateway live socket', () => {
         expect.objectContaining({ status: 'queued' }),
         expect.objectContaining({ status: 'completed' }),
       ],
+      replays: [],
       sources: {
         kafka: { ok: true },
         postgres: { ok: true },
@@ -221,6 +222,67 @@ describe('gateway live socket', () => {
       status: 'amber',
       reason: expect.stringMatching(/429/),
     });
+  });
+
+  it('shows the progress of a replay per group, live, until it is done', async () => {
+    const replayed = uniqueName('replayed-group');
+    const instance = `replay@test-${randomUUID()}`;
+    let at = Date.now();
+    const publish = (lag: number, members: number) =>
+      producer.send({
+        topic: topics.metrics,
+        messages: [
+          {
+            key: instance,
+            value: JSON.stringify({
+              role: 'replay',
+              instance,
+              at: at++,
+              counters: {},
+              gauges: {
+                [`tributary_replay_total_messages{group="${replayed}"}`]: 1000,
+                [`tributary_replay_lag_messages{group="${replayed}"}`]: lag,
+                [`tributary_replay_group_members{group="${replayed}"}`]: members,
+              },
+            } satisfies MetricsSnapshot),
+          },
+        ],
+      });
+    const replayOf = (u: LiveUpdate | undefined) => u?.replays.find((r) => r.group === replayed);
+    // published until seen: the gateway reads the metrics topic from the latest offset
+    const first = await waitFor(
+      async () => {
+        await publish(800, 0);
+        return replayOf(latest());
+      },
+      { timeoutMs: 90_000, intervalMs: 1000, what: 'the replay in the live update' },
+    );
+    expect(first).toEqual({
+      group: replayed,
+      lagMessages: 800,
+      totalMessages: 1000,
+      progress: 0.2,
+      members: 0,
+      updatedAt: expect.any(Number),
+    });
+    await publish(250, 2);
+    const draining = await waitFor(
+      () => (replayOf(latest())?.lagMessages === 250 ? replayOf(latest()) : undefined),
+      {
+        timeoutMs: 60_000,
+        what: 'the replay progress to move',
+      },
+    );
+    expect(draining).toMatchObject({ progress: 0.75, members: 2 });
+    await publish(0, 2);
+    await waitFor(() => replayOf(latest())?.progress === 1, {
+      timeoutMs: 60_000,
+      what: 'the replay to be done',
+    });
+    // a finished replay stays visible (for 60 s after its last snapshot)
+    const count = client.live.length;
+    await waitFor(() => client.live.length >= count + 2, { timeoutMs: 30_000, what: 'two more ticks' });
+    expect(replayOf(latest())).toMatchObject({ lagMessages: 0, totalMessages: 1000, progress: 1 });
   });
 
   it('reports consumer lag in messages and seconds, dead letters and the published rate', async () => {

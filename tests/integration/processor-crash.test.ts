@@ -12,8 +12,14 @@ import type {
 import { type RoleProcess, spawnRole } from '../support/child.ts';
 import { job, workspace } from '../support/fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
-import { consumeUntil, createTopics } from '../support/kafka.ts';
-import { expectedGold, latestGold, processorTopics, publishRaw } from '../support/processor.ts';
+import { consumeUntil } from '../support/kafka.ts';
+import {
+  createProcessorTopics,
+  expectedGold,
+  latestGold,
+  processorTopics,
+  publishRaw,
+} from '../support/processor.ts';
 
 const infra = testInfra();
 const kafka = createKafka(infra.kafka, uniqueName('processor-crash'));
@@ -57,14 +63,7 @@ describe('stream processor under kill -9', () => {
 
   beforeAll(async () => {
     await admin.connect();
-    await createTopics(admin, [
-      { topic: topics.workspaces },
-      { topic: topics.jobs },
-      { topic: topics.gold, compact: true },
-      { topic: topics.dlq, partitions: 1 },
-      { topic: topics.state, compact: true },
-      { topic: topics.metrics, partitions: 1 },
-    ]);
+    await createProcessorTopics(admin, topics);
   });
   afterAll(async () => {
     await proc?.kill9();

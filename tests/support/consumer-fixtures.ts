@@ -8,6 +8,7 @@ import { registerValueSchema } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import type { EnrichmentJob, EnrichmentJobGold, Workspace } from '../../schemas/generated/types.ts';
 import type { SchemaName } from '../../schemas/index.ts';
+import { job, workspace } from './fixtures.ts';
 
 /** Fixtures of the bronze and gold-sink integration tests: records, topics, processes. */
 
@@ -24,35 +25,13 @@ export const metricsTopicOf = (topic: string) => `${topic}.metrics`;
 
 const T0 = Date.UTC(2026, 0, 1);
 
+/** A workspace whose name exercises COPY escaping (tab, newline, backslash, quotes). */
 export function workspaceRecord(over: Partial<Workspace> = {}): Workspace {
-  return {
-    id: randomUUID(),
-    name: 'Acme\tCorp\nLtd \\ "quoted"',
-    plan: 'pro',
-    segment: 'smb',
-    country: 'FR',
-    owner_email: 'owner@example.com',
-    created_at: T0,
-    updated_at: T0 + 1000,
-    ...over,
-  };
+  return workspace({ name: 'Acme\tCorp\nLtd \\ "quoted"', country: 'FR', updated_at: T0 + 1000, ...over });
 }
 
 export function jobRecord(over: Partial<EnrichmentJob> = {}): EnrichmentJob {
-  return {
-    id: randomUUID(),
-    workspace_id: randomUUID(),
-    kind: 'company',
-    status: 'processing',
-    requested_count: 100,
-    enriched_count: 10,
-    failed_count: 1,
-    error_code: null,
-    created_at: T0,
-    updated_at: T0 + 1000,
-    finished_at: null,
-    ...over,
-  };
+  return job({ status: 'processing', enriched_count: 10, failed_count: 1, updated_at: T0 + 1000, ...over });
 }
 
 /** A gold record of one job at version (job_updated_at, workspace_updated_at). */

@@ -245,7 +245,9 @@ export async function handled(running: RunningPollers, api: ApiName): Promise<nu
 
 async function lastSuccess(running: RunningPollers, api: ApiName): Promise<number> {
   return (
-    (await running.metrics.snapshot()).gauges[`tributary_poller_last_success_timestamp_seconds{api="${api}"}`] ?? 0
+    (await running.metrics.snapshot()).gauges[
+      `tributary_poller_last_success_timestamp_seconds{api="${api}"}`
+    ] ?? 0
   );
 }
 

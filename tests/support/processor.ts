@@ -1,10 +1,10 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Kafka, Message } from 'kafkajs';
+import type { Admin, Kafka, Message } from 'kafkajs';
 import { registerValueSchema } from '../../common/registry.ts';
 import { goldRecord } from '../../consumers/processor/gold-record.ts';
 import type { EnrichmentJob, EnrichmentJobGold, Workspace } from '../../schemas/generated/types.ts';
 import { uniqueName } from './infra.ts';
-import type { ConsumedRecord } from './kafka.ts';
+import { type ConsumedRecord, createTopics } from './kafka.ts';
 
 /** Topic names for one processor test, and the env that points the processor at them. */
 export function processorTopics() {
@@ -100,4 +100,19 @@ export function latestGold(records: ConsumedRecord[]): Map<string, Omit<Enrichme
     out.set(r.key, rest);
   }
   return out;
+}
+
+/** Creates a processor test's topics with the production configs (compaction where it matters). */
+export async function createProcessorTopics(
+  admin: Admin,
+  topics: ReturnType<typeof processorTopics>['topics'],
+) {
+  await createTopics(admin, [
+    { topic: topics.workspaces },
+    { topic: topics.jobs },
+    { topic: topics.gold, compact: true },
+    { topic: topics.dlq, partitions: 1 },
+    { topic: topics.state, compact: true },
+    { topic: topics.metrics, partitions: 1 },
+  ]);
 }
