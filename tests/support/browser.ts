@@ -1,42 +1,21 @@
-import fs from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
+import { requireChromium } from '../../infra/toolchain.ts';
 
 /**
- * A headless Chromium for the dashboard tests: Debian's /usr/bin/chromium, or the executable named
- * by TRIBUTARY_CHROMIUM. playwright-core drives it; no browser is downloaded.
+ * A headless Chromium for the dashboard tests, driven by playwright-core (no browser download):
+ * TRIBUTARY_CHROMIUM, else the system's Chromium or Chrome; as root on Debian a missing Chromium is
+ * installed with apt-get, elsewhere the test stops with the command to install it.
  */
-export const CHROMIUM_CANDIDATES = [
-  '/usr/bin/chromium',
-  '/usr/bin/chromium-browser',
-  '/usr/bin/google-chrome',
-];
-
-export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
-  const override = env.TRIBUTARY_CHROMIUM;
-  if (override) {
-    if (!fs.existsSync(override)) {
-      throw new Error(`TRIBUTARY_CHROMIUM is ${JSON.stringify(override)}, but no such file exists`);
-    }
-    return override;
-  }
-  const found = CHROMIUM_CANDIDATES.find((p) => fs.existsSync(p));
-  if (!found) {
-    throw new Error(
-      `no Chromium found (looked for ${CHROMIUM_CANDIDATES.join(', ')}): install it (apt-get install chromium) ` +
-        'or set TRIBUTARY_CHROMIUM to a Chromium/Chrome executable',
-    );
-  }
-  return found;
-}
-
 export async function launchChromium(): Promise<Browser> {
+  const executablePath = await requireChromium((line) => console.error(`[browser] ${line}`));
   return chromium.launch({
-    executablePath: findChromium(),
+    executablePath,
     args: [
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
       '--no-first-run',
+      // without these Chromium keeps calling home, which a closed network refuses noisily
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
