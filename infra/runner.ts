@@ -5,7 +5,7 @@ import type { InfraOptions } from './options.ts';
 import type { Health, LocalService, ServiceName } from './service.ts';
 import { createKafkaService, kafkaHealth } from './services/kafka.ts';
 import { createMongoService, mongoHealth } from './services/mongodb.ts';
-import { createPostgresService, postgresHealth } from './services/postgres.ts';
+import { createPostgresService, postgresFallbackRoot, postgresHealth } from './services/postgres.ts';
 import { createRegistryService, registryHealth } from './services/registry.ts';
 import type { Log } from './toolchain.ts';
 import { ensureTopics } from './topics.ts';
@@ -108,4 +108,5 @@ export async function reset(opts: InfraOptions, log: Log): Promise<void> {
   await down(opts, log);
   log(`removing ${opts.dataDir}`);
   fs.rmSync(opts.dataDir, { recursive: true, force: true });
+  fs.rmSync(postgresFallbackRoot(opts.dataDir), { recursive: true, force: true });
 }

@@ -1,13 +1,48 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { InfraError } from '../../common/errors.ts';
 import { isAlive } from '../daemon.ts';
 import { runOrThrow } from '../exec.ts';
 import type { InfraOptions } from '../options.ts';
-import { assertPortFree, type Health, type LocalService, servicePaths, waitUntilReady } from '../service.ts';
+import {
+  assertPortFree,
+  type Health,
+  type LocalService,
+  type ServicePaths,
+  servicePaths,
+  waitUntilReady,
+} from '../service.ts';
 import { isRoot, postgresCommand, requirePostgres } from '../toolchain.ts';
+
+/**
+ * As root, the cluster runs as the `postgres` user, which must be able to reach its folder. When
+ * the project lives somewhere it cannot (e.g. under /root), the cluster and its log go to a folder
+ * of their own in the system temp dir instead, named after the data folder so each instance keeps
+ * its own; `<data>/postgres/LOCATION` says where.
+ */
+export function postgresFallbackRoot(dataDir: string): string {
+  const id = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
+  return path.join(os.tmpdir(), `tributary-postgres-${id}`);
+}
+
+function clusterPaths(preferred: ServicePaths): ServicePaths {
+  fs.mkdirSync(preferred.dir, { recursive: true });
+  if (!isRoot() || postgresCanReach(path.dirname(preferred.dir))) return preferred;
+  const root = postgresFallbackRoot(path.dirname(preferred.dir));
+  fs.mkdirSync(root, { recursive: true });
+  fs.writeFileSync(path.join(preferred.dir, 'LOCATION'), `${root}\n`);
+  return { dir: root, logFile: path.join(root, 'postgres.log'), pidFile: preferred.pidFile };
+}
+
+/** Whether the postgres user can traverse into `dir` (and so every folder above it). */
+function postgresCanReach(dir: string): boolean {
+  const [cmd, args] = postgresCommand('', 'test', ['-x', dir]);
+  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+}
 
 /** The databases the runner creates: the pipeline's own, and the schema registry's storage. */
 export const DATABASES = ['tributary', 'registry'] as const;
@@ -17,7 +52,7 @@ export const DATABASES = ['tributary', 'registry'] as const;
  * data folder only. Started with pg_ctl (which daemonises and writes postmaster.pid).
  */
 export function createPostgresService(opts: InfraOptions): LocalService {
-  const paths = servicePaths(opts.dataDir, 'postgres');
+  const paths = clusterPaths(servicePaths(opts.dataDir, 'postgres'));
   const dataDir = path.join(paths.dir, 'data');
   const socketDir = path.join(paths.dir, 'socket');
   let binDir: string | undefined;
