@@ -70,6 +70,21 @@ export interface DeadLetterCount {
   recentIncrease: number;
 }
 
+/** A `tributary replay` in progress, or finished within the last minute. */
+export interface ReplayState {
+  group: string;
+  /** messages still to reprocess; 0 when done */
+  lagMessages: number;
+  /** messages the replay reprocesses */
+  totalMessages: number;
+  /** 1 − lag / total, 0..1 (1 when done) */
+  progress: number;
+  /** members of the replayed group; 0 while its consumers have not been restarted */
+  members: number;
+  /** epoch ms (gateway clock) of the group's latest snapshot */
+  updatedAt: number;
+}
+
 export interface SourceState {
   ok: boolean;
   /** the last error, when not ok */
@@ -89,6 +104,8 @@ export interface LiveUpdate {
   kpis: Kpis | null;
   /** the 10 most recent gold jobs */
   recentJobs: JobRow[];
+  /** replays per group, from the `replay` role's snapshots; kept 60 s after the last one */
+  replays: ReplayState[];
   sources: {
     kafka: SourceState;
     postgres: SourceState;

@@ -12,6 +12,7 @@ import { createKafkaWatch } from './live/kafka-watch.ts';
 import { createMetricsAggregator } from './live/metrics-aggregator.ts';
 import { startMetricsFeed } from './live/metrics-feed.ts';
 import { createOffsetHistory } from './live/offset-history.ts';
+import { createReplayTracker } from './live/replays.ts';
 import type { GatewayOptions } from './options.ts';
 
 export interface Gateway {
@@ -54,12 +55,14 @@ export async function startGateway(deps: {
     await admin.connect();
     closers.push(() => admin.disconnect());
     const aggregator = createMetricsAggregator();
+    const replays = createReplayTracker();
     const offsets = createOffsetHistory({ retainMs: options.historySeconds * 1000 });
     const feed = await startMetricsFeed({
       kafka,
       admin,
       topic: options.metricsTopic,
       aggregator,
+      sinks: [replays],
       logger,
       onInvalid: () => invalid.inc(),
     });
@@ -76,6 +79,7 @@ export async function startGateway(deps: {
     closers.push(() => watch.close());
     const hub = startLiveHub({
       metrics: aggregator,
+      replays,
       offsets,
       kafka: watch,
       analytics,

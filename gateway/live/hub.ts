@@ -6,6 +6,7 @@ import type { KafkaWatch } from './kafka-watch.ts';
 import type { MetricsAggregator } from './metrics-aggregator.ts';
 import type { OffsetHistory } from './offset-history.ts';
 import { pollerHealth } from './pollers.ts';
+import type { ReplayTracker } from './replays.ts';
 import { GAUGES, stageStates } from './stages.ts';
 
 /**
@@ -24,6 +25,7 @@ export interface LiveHub {
 
 export interface LiveHubDeps {
   metrics: MetricsAggregator;
+  replays: ReplayTracker;
   offsets: OffsetHistory;
   kafka: KafkaWatch;
   analytics: Analytics;
@@ -114,6 +116,7 @@ export function startLiveHub(deps: LiveHubDeps): LiveHub {
       unresolvedJobs,
       kpis,
       recentJobs,
+      replays: deps.replays.list(now),
       sources: {
         kafka,
         postgres,

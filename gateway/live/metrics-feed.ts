@@ -22,6 +22,8 @@ export async function startMetricsFeed(deps: {
   admin: Admin;
   topic: string;
   aggregator: MetricsAggregator;
+  /** further readers of every snapshot (the replay tracker) */
+  sinks?: Array<Pick<MetricsAggregator, 'ingest'>>;
   logger: Logger;
   onInvalid?: () => void;
 }): Promise<MetricsFeed> {
@@ -52,8 +54,13 @@ export async function startMetricsFeed(deps: {
     autoCommit: false,
     eachMessage: async ({ message }) => {
       const snapshot = parseSnapshot(message.value);
-      if (snapshot) deps.aggregator.ingest(snapshot, Date.now());
-      else deps.onInvalid?.();
+      if (!snapshot) {
+        deps.onInvalid?.();
+        return;
+      }
+      const receivedAt = Date.now();
+      deps.aggregator.ingest(snapshot, receivedAt);
+      for (const sink of deps.sinks ?? []) sink.ingest(snapshot, receivedAt);
     },
   });
   return {

@@ -312,11 +312,14 @@ describe('live dashboard in Chromium', () => {
     const replayText = async (g: string) =>
       (await page.getByTestId(`replay-text-${g}`).count()) === 1 ? await text(`replay-text-${g}`) : undefined;
     expect(await page.getByTestId('replays').count()).toBe(0); // no replay, no panel
-    await publish({ [draining]: 3766, [finishing]: 1000 });
-    await waitFor(async () => (await replayText(draining)) !== undefined, {
-      timeoutMs: 60_000,
-      what: 'the replays panel',
-    });
+    // published until shown: the gateway reads the metrics topic from the latest offset
+    await waitFor(
+      async () => {
+        await publish({ [draining]: 3766, [finishing]: 1000 });
+        return (await replayText(draining)) !== undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, what: 'the replays panel' },
+    );
     expect(await replayText(draining)).toBe('1,234 / 5,000 reprocessed (25%)');
     expect(await replayText(finishing)).toBe(
       formatReplay({ lagMessages: 1000, totalMessages: 5000, progress: 0.8 }),

@@ -42,3 +42,14 @@ export function formatAgo(ms: number | null | undefined, now: number): string {
 export function formatClock(ms: number): string {
   return new Date(ms).toLocaleTimeString('en-GB', { hour12: false });
 }
+
+/**
+ * A replay's progress line: "1,234 / 5,000 reprocessed (25%)", or "… — done" once its lag is 0.
+ * The percentage never reads 100% before the lag is 0.
+ */
+export function formatReplay(r: { lagMessages: number; totalMessages: number; progress: number }): string {
+  const done = Math.max(0, r.totalMessages - r.lagMessages);
+  const counts = `${formatInt(done)} / ${formatInt(r.totalMessages)} reprocessed`;
+  if (r.lagMessages <= 0) return `${counts} — done`;
+  return `${counts} (${Math.min(99, Math.round(r.progress * 100))}%)`;
+}
