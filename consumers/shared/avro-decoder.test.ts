@@ -80,6 +80,20 @@ describe('createAvroDecoder', () => {
     }
   });
 
+  it('keeps an unknown id answered while another batch prepares (partitions consumed concurrently)', async () => {
+    const { registry, calls } = fakeRegistry();
+    const decoder = createAvroDecoder<Workspace>({ registry, readerType: avroType('workspace') });
+    const unknown = wire(7, avroType('workspace'), workspace);
+    await decoder.prepare([unknown]); // batch A
+    await decoder.prepare([wire(1, avroType('workspace'), workspace)]); // batch B, before A decodes
+    expect(decoder.decode(unknown)).toEqual({
+      ok: false,
+      reason: 'schema id 7 is unknown to the schema registry',
+    });
+    await decoder.prepare([unknown]);
+    expect(calls).toEqual([7, 1]); // asked once within the retention window
+  });
+
   it('fails the batch with a retriable error when the registry is unavailable', async () => {
     const { registry } = fakeRegistry();
     const decoder = createAvroDecoder<Workspace>({ registry, readerType: avroType('workspace') });

@@ -20,6 +20,7 @@ type Resolution = { resolver: avro.Resolver } | { error: string };
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
+const UNKNOWN_TTL_MS = 30_000;
 
 /**
  * Decodes Confluent wire-format Avro (magic byte 0, 4-byte schema id, Avro binary) into the reader
@@ -36,9 +37,10 @@ export function createAvroDecoder<T>(deps: {
 }): AvroDecoder<T> {
   const { registry, readerType } = deps;
   const resolutions = new Map<number, Resolution>();
-  // Ids the registry does not know are remembered for the current batch only: a registry restored
-  // from a backup may learn them later, and the next batch asks again.
-  let unknownIds = new Map<number, Resolution>();
+  // Ids the registry does not know are remembered briefly, not forever: a registry restored from a
+  // backup may learn them later, and a batch after UNKNOWN_TTL_MS asks again. (Not per batch: one
+  // decoder serves partitions consumed concurrently, whose prepare/decode calls interleave.)
+  const unknownIds = new Map<number, { resolution: Resolution; at: number }>();
 
   async function resolve(id: number): Promise<{ resolution: Resolution; known: boolean }> {
     let writer: unknown;
@@ -72,17 +74,19 @@ export function createAvroDecoder<T>(deps: {
 
   return {
     async prepare(values) {
-      unknownIds = new Map();
+      const now = Date.now();
       const missing = new Set<number>();
       for (const v of values) {
         if (v && v.length >= HEADER_BYTES && v[0] === MAGIC_BYTE) {
           const id = v.readUInt32BE(1);
-          if (!resolutions.has(id)) missing.add(id);
+          const unknown = unknownIds.get(id);
+          if (!resolutions.has(id) && (!unknown || now - unknown.at > UNKNOWN_TTL_MS)) missing.add(id);
         }
       }
       for (const id of missing) {
         const { resolution, known } = await resolve(id);
-        (known ? resolutions : unknownIds).set(id, resolution);
+        if (known) resolutions.set(id, resolution);
+        else unknownIds.set(id, { resolution, at: Date.now() });
       }
     },
     decode(value) {
@@ -91,7 +95,7 @@ export function createAvroDecoder<T>(deps: {
         return { ok: false, reason: 'not Confluent Avro wire format (no magic byte 0 and schema id)' };
       }
       const id = value.readUInt32BE(1);
-      const r = resolutions.get(id) ?? unknownIds.get(id);
+      const r = resolutions.get(id) ?? unknownIds.get(id)?.resolution;
       if (!r) return { ok: false, reason: `schema id ${id} was not prepared (decoder misuse)` };
       if ('error' in r) return { ok: false, reason: r.error };
       try {
