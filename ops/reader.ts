@@ -79,8 +79,10 @@ export async function readRanges(
       advance(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
     }
   });
+  // kafkajs restarts the consumer after a retriable crash (e.g. a broker timeout under load) and
+  // the read goes on; only a crash it will not restart from ends the read.
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    failure = payload.error;
+    if (!payload.restart) failure = payload.error;
   });
 
   try {
@@ -114,8 +116,9 @@ export async function readRanges(
     }
     await waitFor(
       () => {
+        if (pending.size === 0) return true;
         if (failure) throw failure;
-        return pending.size === 0;
+        return false;
       },
       {
         timeoutMs: opts.timeoutMs ?? 60_000,

@@ -105,8 +105,10 @@ export async function redriveDlq(
     if (payload.batchSize === 0 && payload.lastOffset != null)
       advance(payload.partition, BigInt(payload.lastOffset) + 1n);
   });
+  // kafkajs restarts the consumer after a retriable crash (e.g. a broker timeout under load) and
+  // the read goes on; only a crash it will not restart from ends the read.
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    failure = payload.error;
+    if (!payload.restart) failure = payload.error;
   });
 
   try {
@@ -173,8 +175,9 @@ export async function redriveDlq(
     });
     await waitFor(
       () => {
+        if (pending.size === 0) return true;
         if (failure) throw failure;
-        return pending.size === 0;
+        return false;
       },
       { timeoutMs: ctx.timeoutMs ?? 120_000, intervalMs: 100, what: `the redrive of ${ctx.dlqTopic}` },
     ).catch((err) => {

@@ -38,6 +38,7 @@ export async function tailTopic(
     if (opts.signal.aborted) resolve();
     opts.signal.addEventListener('abort', () => resolve(), { once: true });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return; // kafkajs goes on after a retriable crash
       failure = payload.error;
       resolve();
     });
