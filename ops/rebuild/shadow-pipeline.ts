@@ -7,6 +7,7 @@ import { createRoleMetrics } from '../../common/metrics.ts';
 import { createGoldConsumer } from '../../consumers/gold-sinks/consumer.ts';
 import { createMongoGoldSink, type GoldDocument } from '../../consumers/gold-sinks/mongo-sink.ts';
 import { goldSinksOptions } from '../../consumers/gold-sinks/options.ts';
+import { createPostgresGoldSink } from '../../consumers/gold-sinks/postgres-sink.ts';
 import { processorOptions } from '../../consumers/processor/options.ts';
 import { createStreamProcessor } from '../../consumers/processor/processor.ts';
 import type { BatchConsumer } from '../../consumers/shared/batch-consumer.ts';
@@ -14,7 +15,6 @@ import { consumerConfig } from '../../consumers/shared/consumer-config.ts';
 import { createDeadLetterQueue } from '../../consumers/shared/dead-letter.ts';
 import { closeInOrder } from '../../consumers/shared/lifecycle.ts';
 import type { GoldTarget, ShadowNames } from './names.ts';
-import { createTableGoldSink } from './table-sink.ts';
 
 /**
  * The shadow pipeline of a rebuild, in this process: the real stream processor reading the raw
@@ -70,7 +70,7 @@ export async function startShadowPipeline(
       sinkName: 'postgres',
       consumer: kafka.consumer(consumerConfig(names.postgresGroup, sinkOptions.timing)),
       registry,
-      sink: createTableGoldSink(deps.pool, names.table),
+      sink: createPostgresGoldSink({ pool: deps.pool, table: names.table }),
       deadLetters: createDeadLetterQueue({ producer, groupId: names.postgresGroup }),
       metrics,
       logger: logger.child({ shadow: 'postgres' }),

@@ -6,13 +6,13 @@ import type { RunningRole } from '../../cli/roles.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { createGoldConsumer } from '../../consumers/gold-sinks/consumer.ts';
+import { createPostgresGoldSink } from '../../consumers/gold-sinks/postgres-sink.ts';
 import { goldMongoRole } from '../../consumers/gold-sinks/role.ts';
 import { processorRole } from '../../consumers/processor/role.ts';
 import type { BatchConsumer } from '../../consumers/shared/batch-consumer.ts';
 import { consumerConfig } from '../../consumers/shared/consumer-config.ts';
 import { createDeadLetterQueue } from '../../consumers/shared/dead-letter.ts';
 import type { InfraOptions } from '../../infra/options.ts';
-import { createTableGoldSink } from '../../ops/rebuild/table-sink.ts';
 import { FAST_GROUP_ENV, silentLogger } from './consumer-fixtures.ts';
 import { uniqueName } from './infra.ts';
 import { createTopics, groupCaughtUp } from './kafka.ts';
@@ -106,7 +106,7 @@ export function goldFixture() {
             consumerConfig(groups.postgres, { sessionTimeoutMs: 8000, heartbeatIntervalMs: 1000 }),
           ),
           registry: deps.registry,
-          sink: createTableGoldSink(deps.pool, table),
+          sink: createPostgresGoldSink({ pool: deps.pool, table }),
           deadLetters: createDeadLetterQueue({ producer, groupId: groups.postgres }),
           metrics: createRoleMetrics('gold-postgres'),
           logger: silentLogger,
