@@ -1,12 +1,9 @@
 import { randomInt } from 'node:crypto';
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKafka } from '../../common/kafka.ts';
-import { createSchemaRegistry } from '../../common/registry.ts';
+import { describe, expect, inject, it } from 'vitest';
 import { waitFor } from '../../common/wait-for.ts';
 import { type RoleProcess, spawnRole } from '../support/child.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra } from '../support/infra.ts';
+import { useKafkaClients } from '../support/kafka.ts';
 import {
   createPollerTopics,
   deletePollerTopics,
@@ -45,18 +42,7 @@ function shuffle<T>(items: T[]): T[] {
 }
 
 describe('pollers: kill -9', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let registry: SchemaRegistry;
-  beforeAll(async () => {
-    kafka = createKafka(infra.kafka, uniqueName('pollers-crash'));
-    admin = kafka.admin();
-    await admin.connect();
-    registry = createSchemaRegistry(infra.registry);
-  });
-  afterAll(async () => {
-    await admin.disconnect();
-  });
+  const { kafka, admin, registry } = useKafkaClients('pollers-crash');
 
   it('neither skips nor duplicates a version when the poller process is killed at random moments', async () => {
     const topics = await createPollerTopics(admin, infra.topicPartitions);

@@ -1,15 +1,12 @@
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../../common/kafka.ts';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.ts';
-import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { API_NAMES } from '../../producers/apis.ts';
 import { pollersOptions } from '../../producers/options.ts';
 import { type RunningPollers, startPollers } from '../../producers/pollers.ts';
 import type { SourceExchange } from '../../producers/source-client.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra } from '../support/infra.ts';
+import { useKafkaClients } from '../support/kafka.ts';
 import {
   type CommittedRecord,
   createPollerTopics,
@@ -29,18 +26,7 @@ const infra = testInfra();
 const logger = createLogger('pollers-test', 'silent');
 
 describe('pollers under source faults', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let registry: SchemaRegistry;
-  beforeAll(async () => {
-    kafka = createKafka(infra.kafka, uniqueName('pollers-faults'));
-    admin = kafka.admin();
-    await admin.connect();
-    registry = createSchemaRegistry(infra.registry);
-  });
-  afterAll(async () => {
-    await admin.disconnect();
-  });
+  const { kafka, admin, registry } = useKafkaClients('pollers-faults');
 
   /** raw topics hold every valid version exactly once; returns what the DLQ topics hold */
   async function expectExactlyOnce(topics: PollerTopics, source: TestSource) {

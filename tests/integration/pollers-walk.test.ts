@@ -1,14 +1,13 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../../common/kafka.ts';
+import { Kafka, logLevel } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.ts';
-import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { pollersOptions } from '../../producers/options.ts';
 import { type RunningPollers, startPollers } from '../../producers/pollers.ts';
 import type { SourceExchange } from '../../producers/source-client.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { useKafkaClients } from '../support/kafka.ts';
 import {
   createPollerTopics,
   deletePollerTopics,
@@ -24,18 +23,7 @@ const infra = testInfra();
 const logger = createLogger('pollers-test', 'warn');
 
 describe('pollers: cursor walk', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let registry: SchemaRegistry;
-  beforeAll(async () => {
-    kafka = createKafka(infra.kafka, uniqueName('pollers-walk'));
-    admin = kafka.admin();
-    await admin.connect();
-    registry = createSchemaRegistry(infra.registry);
-  });
-  afterAll(async () => {
-    await admin.disconnect();
-  });
+  const { kafka, admin, registry } = useKafkaClients('pollers-walk');
 
   it('publishes every version exactly once while the source changes under the walk', async () => {
     const topics = await createPollerTopics(admin, infra.topicPartitions);

@@ -1,7 +1,10 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
+import { createKafka } from '../../common/kafka.ts';
+import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
-import { uniqueName } from './infra.ts';
+import { testInfra, uniqueName } from './infra.ts';
 
 /** Kafka helpers for integration tests. Every function closes what it opens. */
 
@@ -95,4 +98,18 @@ export async function groupCaughtUp(admin: Admin, groupId: string, topics: strin
     }
   }
   return true;
+}
+
+/**
+ * The Kafka clients of one test file: a client named after the file, a connected admin (connected
+ * before the tests, disconnected after) and a registry client. Call at the top of a describe.
+ */
+export function useKafkaClients(name: string): { kafka: Kafka; admin: Admin; registry: SchemaRegistry } {
+  const infra = testInfra();
+  const kafka = createKafka(infra.kafka, uniqueName(name));
+  const admin = kafka.admin();
+  const registry = createSchemaRegistry(infra.registry);
+  beforeAll(() => admin.connect());
+  afterAll(() => admin.disconnect());
+  return { kafka, admin, registry };
 }
