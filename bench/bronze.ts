@@ -16,6 +16,7 @@ import { Partitioners } from 'kafkajs';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createKafka } from '../common/kafka.ts';
+import { createTopicLimits } from '../common/kafka-limits.ts';
 import { createLogger } from '../common/logger.ts';
 import { createRoleMetrics } from '../common/metrics.ts';
 import { createSchemaRegistry, registerValueSchema } from '../common/registry.ts';
@@ -124,7 +125,7 @@ async function runWriter(): Promise<{ ms: number; totalMs: number }> {
     consumer,
     registry,
     pool,
-    deadLetters: createDeadLetterQueue({ producer, groupId }),
+    deadLetters: createDeadLetterQueue({ producer, groupId, limits: createTopicLimits({ kafka }) }),
     metrics: createBronzeMetrics(metrics),
     logger: createLogger('bench', 'warn'),
     topic: { name: 'workspaces', topic, dlqTopic: `dlq.${topic}`, groupId },

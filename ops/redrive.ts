@@ -1,6 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type Admin, type Kafka, type Message, Partitioners } from 'kafkajs';
 import { RemoteError, TributaryError } from '../common/errors.ts';
+import { createTopicLimits, sendWithinLimits } from '../common/kafka-limits.ts';
 import { registerValueSchema } from '../common/registry.ts';
 import { waitFor } from '../common/wait-for.ts';
 import type { SchemaName } from '../schemas/index.ts';
@@ -93,6 +94,7 @@ export async function redriveDlq(
     maxWaitTimeInMs: 500,
     allowAutoTopicCreation: false,
   });
+  const limits = createTopicLimits({ kafka });
   let failure: unknown;
   const advance = (partition: number, next: bigint) => {
     const key = tpKey(ctx.dlqTopic, partition);
@@ -143,11 +145,11 @@ export async function redriveDlq(
           const next = BigInt(chunk.at(-1)!.offset) + 1n;
           const tx = await producer.transaction();
           try {
-            if (out.size > 0) {
-              await tx.sendBatch({
-                topicMessages: [...out].map(([topic, messages]) => ({ topic, messages })),
-              });
-            }
+            await sendWithinLimits(
+              limits,
+              [...out].map(([topic, messages]) => ({ topic, messages })),
+              (topicMessages) => tx.sendBatch({ topicMessages }),
+            );
             await tx.sendOffsets({
               consumerGroupId: group,
               topics: [

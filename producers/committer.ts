@@ -1,4 +1,5 @@
-import { type Kafka, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
+import { sendWithinLimits, type TopicLimits } from '../common/kafka-limits.ts';
 
 /**
  * One Kafka transaction per page: the page's records, its dead-letter records and the poller's new
@@ -16,8 +17,16 @@ export interface PageCommitter {
    * this returns, so a state read afterwards sees everything it committed and nothing else.
    */
   open(): Promise<void>;
-  /** sends the messages in one transaction and commits it; aborts (best effort) and throws on error */
-  commit(batches: TopicMessages[], hooks?: { beforeCommit?: () => void }): Promise<void>;
+  /**
+   * Sends the messages in one transaction, in as many requests as the topics' size limits need,
+   * then the messages `last` builds from where the first ones landed (the poller's state, which
+   * records the offsets), and commits; aborts (best effort) and throws on error.
+   */
+  commit(
+    batches: TopicMessages[],
+    last: (sent: RecordMetadata[]) => TopicMessages,
+    hooks?: { beforeCommit?: () => void },
+  ): Promise<void>;
   /** disconnects; safe to call more than once */
   close(): Promise<void>;
 }
@@ -45,6 +54,8 @@ export function createPageCommitter(deps: {
   kafka: Kafka;
   transactionalId: string;
   transactionTimeoutMs: number;
+  /** max.message.bytes of the topics, read from the cluster */
+  limits: TopicLimits;
   /** shared by the pollers of a process: one open transaction at a time */
   serialize?: Serializer;
 }): PageCommitter {
@@ -71,13 +82,18 @@ export function createPageCommitter(deps: {
       await init.abort();
     },
 
-    commit(batches, hooks) {
+    commit(batches, last, hooks) {
       const p = producer;
       if (!p) return Promise.reject(new Error('page committer used before open()'));
       return serialize(async () => {
         const tx = await p.transaction();
         try {
-          await tx.sendBatch({ topicMessages: batches });
+          const sent: RecordMetadata[] = [];
+          const send = async (topicMessages: TopicMessages[]) => {
+            sent.push(...(await tx.sendBatch({ topicMessages })));
+          };
+          await sendWithinLimits(deps.limits, batches, send);
+          await sendWithinLimits(deps.limits, [last(sent)], send);
           hooks?.beforeCommit?.();
           await tx.commit();
         } catch (err) {

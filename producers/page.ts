@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
+import { estimateRecordBytes, recordBudget } from '../common/kafka-limits.ts';
 import type { ApiSpec } from './apis.ts';
 import { mapRecord, versionOf } from './mapper.ts';
 import type { ApiTopics } from './options.ts';
 import type { SourcePage } from './source-client.ts';
-import { advance, type PageVersion, type PollerState, versionKey } from './state.ts';
+import { advance, type Cursor, type PageVersion, versionKey } from './state.ts';
 
 /**
  * Turns one fetched page into the messages of its transaction (minus the state message, which the
@@ -14,7 +15,10 @@ import { advance, type PageVersion, type PollerState, versionKey } from './state
 export interface BuiltPage {
   /** raw and DLQ messages; empty when every version in the page was already published */
   batches: TopicMessages[];
-  next: PollerState;
+  /** the cursor once the page is committed (its mark is added by the poller with the offsets) */
+  next: Cursor;
+  /** the newest updated_at among the page's published records (the `at` of its mark) */
+  newestAt: number;
   published: number;
   deadLettered: number;
   duplicates: number;
@@ -26,6 +30,8 @@ export interface PageContext {
   /** Confluent wire format (magic byte, schema id, Avro body), e.g. registry.encode(id, record) */
   encode: (record: unknown) => Promise<Buffer>;
   overlapMs: number;
+  /** the broker's max.message.bytes of a topic: a record over it goes to the DLQ, truncated */
+  maxMessageBytes: (topic: string) => number;
 }
 
 export const HEADERS = {
@@ -33,11 +39,17 @@ export const HEADERS = {
   fetchedAt: 'tributary-fetched-at',
   requestId: 'tributary-request-id',
   dlqReason: 'tributary-dlq-reason',
+  /** the version key (id@updated_at, or a content hash) a restarted poller dedupes the window by */
+  version: 'tributary-version',
+  /** the updated_at (epoch ms) the version is remembered by in the overlap window */
+  versionAt: 'tributary-version-at',
+  /** set on a dead letter whose value was cut to fit the topic: the original size in bytes */
+  truncated: 'tributary-dlq-truncated',
 } as const;
 
 export async function buildPage(
   ctx: PageContext,
-  state: PollerState,
+  cursor: Cursor,
   page: SourcePage,
   fetchedAt: number,
 ): Promise<BuiltPage> {
@@ -47,30 +59,45 @@ export async function buildPage(
     // No usable identity: dedupe on the content instead (the entry still goes to the DLQ once).
     return { key: `sha256:${createHash('sha256').update(JSON.stringify(raw)).digest('hex')}` };
   });
-  const { fresh, next } = advance(state, versions, ctx.overlapMs, fetchedAt);
+  const { fresh, at, next } = advance(cursor, versions, ctx.overlapMs, fetchedAt);
   const lineage: IHeaders = {
     [HEADERS.source]: ctx.api.name,
     [HEADERS.fetchedAt]: new Date(fetchedAt).toISOString(),
     [HEADERS.requestId]: page.requestId,
   };
+  const rawBudget = recordBudget(ctx.maxMessageBytes(ctx.topics.raw));
+  const dlqBudget = recordBudget(ctx.maxMessageBytes(ctx.topics.dlq));
   const raw: Message[] = [];
   const dlq: Message[] = [];
-  for (const i of fresh) {
+  for (const [n, i] of fresh.entries()) {
     const entry = page.data[i];
+    const headers: IHeaders = {
+      ...lineage,
+      [HEADERS.version]: versions[i]!.key,
+      [HEADERS.versionAt]: String(at[n]),
+    };
+    const deadLetter = (reason: string) => {
+      dlq.push(
+        fitted(
+          { key: versions[i]?.id ?? null, value: JSON.stringify(entry) ?? 'null', headers },
+          reason,
+          dlqBudget,
+        ),
+      );
+    };
     const mapped = mapRecord<Record<string, unknown>>(ctx.api.schema, entry);
-    if (mapped.ok) {
-      raw.push({
-        key: String(mapped.record[ctx.api.keyField]),
-        value: await ctx.encode(mapped.record),
-        headers: lineage,
-      });
-    } else {
-      dlq.push({
-        key: versions[i]?.id ?? null,
-        value: JSON.stringify(entry) ?? 'null',
-        headers: { ...lineage, [HEADERS.dlqReason]: mapped.reasons.join('; ') },
-      });
+    if (!mapped.ok) {
+      deadLetter(mapped.reasons.join('; '));
+      continue;
     }
+    const record = {
+      key: String(mapped.record[ctx.api.keyField]),
+      value: await ctx.encode(mapped.record),
+      headers,
+    };
+    const size = estimateRecordBytes(record);
+    if (size > rawBudget) deadLetter(`record of ${size} bytes exceeds the limit of ${ctx.topics.raw}`);
+    else raw.push(record);
   }
   const batches: TopicMessages[] = [];
   if (raw.length > 0) batches.push({ topic: ctx.topics.raw, messages: raw });
@@ -78,8 +105,25 @@ export async function buildPage(
   return {
     batches,
     next,
+    newestAt: Math.max(Number.NEGATIVE_INFINITY, ...at),
     published: raw.length,
     deadLettered: dlq.length,
     duplicates: page.data.length - fresh.length,
+  };
+}
+
+/**
+ * A dead letter with its reason, its value cut to fit the topic when it would not: such a letter
+ * loses nothing the source does not still have, and says the original size.
+ */
+function fitted(letter: Message & { headers: IHeaders }, reason: string, budget: number): Message {
+  const withReason = { ...letter, headers: { ...letter.headers, [HEADERS.dlqReason]: reason } };
+  const over = estimateRecordBytes(withReason) - budget;
+  if (over <= 0) return withReason;
+  const value = Buffer.from(String(letter.value));
+  return {
+    ...withReason,
+    value: value.subarray(0, Math.max(0, value.length - over - 1024)),
+    headers: { ...withReason.headers, [HEADERS.truncated]: String(value.length) },
   };
 }

@@ -34,6 +34,7 @@ function start(): Poller {
     source: createSourceClient({ baseUrl: source.url, timeoutMs: 2000 }),
     createCommitter: kafka.createCommitter,
     stateStore: kafka.stateStore,
+    limits: { load: async () => {}, maxMessageBytes: () => 1_048_588 },
     prepareEncoder: async () => async (record) => Buffer.from(JSON.stringify(record)),
     metrics,
     logger: createLogger('test', 'silent'),

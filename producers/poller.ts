@@ -1,4 +1,5 @@
 import { describeError } from '../common/errors.ts';
+import type { TopicLimits } from '../common/kafka-limits.ts';
 import type { Logger } from '../common/logger.ts';
 import { type RetryPolicy, sleep, withRetry } from '../common/retry.ts';
 import type { ApiSpec } from './apis.ts';
@@ -7,7 +8,7 @@ import type { PollerMetrics } from './metrics.ts';
 import type { ApiTopics } from './options.ts';
 import { buildPage } from './page.ts';
 import { type SourceClient, SourceError } from './source-client.ts';
-import { initialState, type PollerState, walkStart } from './state.ts';
+import { addMark, type Cursor, stateOf, walkStart } from './state.ts';
 import type { StateStore } from './state-store.ts';
 
 /**
@@ -23,6 +24,8 @@ export interface PollerDeps {
   /** a new, unopened committer (each has its own producer with the poller's transactional id) */
   createCommitter: () => PageCommitter;
   stateStore: StateStore;
+  /** max.message.bytes of the topics (loaded for this poller's topics when a session opens) */
+  limits: TopicLimits;
   /** registers the value schema of the raw topic and returns an encoder (called once per session) */
   prepareEncoder: () => Promise<(record: unknown) => Promise<Buffer>>;
   metrics: PollerMetrics;
@@ -46,7 +49,7 @@ export interface Poller {
 
 interface Session {
   committer: PageCommitter;
-  state: PollerState;
+  cursor: Cursor;
   encode: (record: unknown) => Promise<Buffer>;
 }
 
@@ -63,9 +66,11 @@ export function createPoller(deps: PollerDeps): Poller {
     try {
       await committer.open();
       const encode = await deps.prepareEncoder();
-      const state = (await deps.stateStore.read(api.name)) ?? initialState();
-      logger.info({ api: api.name, hwm: state.hwm, seen: state.seen.length }, 'poller state loaded');
-      return { committer, state, encode };
+      const { raw, dlq } = deps.topics;
+      await deps.limits.load([raw, dlq]);
+      const cursor = await deps.stateStore.load(api.name, [raw, dlq]);
+      logger.info({ api: api.name, hwm: cursor.hwm, window: cursor.seen.size }, 'poller state loaded');
+      return { committer, cursor, encode };
     } catch (err) {
       await committer.close();
       throw err;
@@ -74,7 +79,7 @@ export function createPoller(deps: PollerDeps): Poller {
 
   /** Walks the feed to its end. Returns early (between pages) when a stop was requested. */
   async function walk(s: Session): Promise<void> {
-    const updatedSince = walkStart(s.state, deps.overlapMs);
+    const updatedSince = walkStart(s.cursor, deps.overlapMs);
     let cursor: string | null = null;
     do {
       if (stop.signal.aborted) return;
@@ -97,27 +102,44 @@ export function createPoller(deps: PollerDeps): Poller {
       );
       const fetchedAt = now();
       const built = await buildPage(
-        { api, topics: deps.topics, encode: s.encode, overlapMs: deps.overlapMs },
-        s.state,
+        {
+          api,
+          topics: deps.topics,
+          encode: s.encode,
+          overlapMs: deps.overlapMs,
+          maxMessageBytes: (t) => deps.limits.maxMessageBytes(t),
+        },
+        s.cursor,
         page,
         fetchedAt,
       );
       const counts = { published: built.published, dlq: built.deadLettered, duplicates: built.duplicates };
       logger.debug({ api: api.name, records: page.data.length, ...counts }, 'page fetched');
       if (built.batches.length > 0) {
-        const stateMessage = deps.stateStore.message(api.name, built.next);
-        await s.committer.commit([...built.batches, stateMessage], {
-          beforeCommit: () => logger.debug({ api: api.name }, 'page sent'),
-        });
-        s.state = built.next;
+        let next = built.next;
+        await s.committer.commit(
+          built.batches,
+          (sent) => {
+            // The state records where this page's records landed: a restart reads the window back.
+            const offsets = sent.map((m) => ({
+              topic: m.topicName,
+              partition: m.partition,
+              offset: m.baseOffset ?? '0',
+            }));
+            next = addMark(built.next, { at: built.newestAt, offsets }, deps.overlapMs);
+            return deps.stateStore.message(api.name, stateOf(next, now()));
+          },
+          { beforeCommit: () => logger.debug({ api: api.name }, 'page sent') },
+        );
+        s.cursor = next;
         metrics.pages.inc(labels);
         metrics.published.inc(labels, built.published);
         metrics.deadLettered.inc(labels, built.deadLettered);
-        logger.debug({ api: api.name, hwm: s.state.hwm, ...counts }, 'page committed');
+        logger.debug({ api: api.name, hwm: s.cursor.hwm, ...counts }, 'page committed');
       }
       metrics.duplicatesDropped.inc(labels, built.duplicates);
       cursor = page.nextCursor;
-      const behind = cursor && s.state.hwm ? Math.max(0, (fetchedAt - s.state.hwm.updatedAt) / 1000) : 0;
+      const behind = cursor && s.cursor.hwm ? Math.max(0, (fetchedAt - s.cursor.hwm.updatedAt) / 1000) : 0;
       metrics.behindSeconds.set(labels, behind);
     } while (cursor);
   }
@@ -137,7 +159,7 @@ export function createPoller(deps: PollerDeps): Poller {
         session ??= await openSession();
         await walk(session);
         if (!stop.signal.aborted) {
-          logger.debug({ api: api.name, hwm: session.state.hwm }, 'walk done');
+          logger.debug({ api: api.name, hwm: session.cursor.hwm }, 'walk done');
           healthy = true;
           metrics.healthy.set(labels, 1);
           metrics.lastSuccess.set(labels, now() / 1000);

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { createKafka } from '../common/kafka.ts';
+import { createTopicLimits } from '../common/kafka-limits.ts';
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics, startMetricsReporter } from '../common/metrics.ts';
 import { createSchemaRegistry, registerValueSchema } from '../common/registry.ts';
@@ -52,7 +53,9 @@ export async function startPollers(deps: {
     groupPrefix: options.transactionalIdPrefix,
     // Another poller's open transaction holds readers back until it ends or times out.
     timeoutMs: options.transactionTimeoutMs + 60_000,
+    overlapMs: options.overlapMs,
   });
+  const limits = createTopicLimits({ kafka });
 
   const reporter = await startMetricsReporter({
     kafka,
@@ -71,6 +74,7 @@ export async function startPollers(deps: {
       topics,
       source,
       stateStore,
+      limits,
       metrics,
       logger,
       intervalMs: options.intervalMs,
@@ -82,6 +86,7 @@ export async function startPollers(deps: {
           kafka,
           transactionalId: transactionalId(options, name),
           transactionTimeoutMs: options.transactionTimeoutMs,
+          limits,
           serialize,
         }),
       prepareEncoder: async () => {

@@ -61,7 +61,11 @@ export const bronzeRole: RoleDefinition = {
           ),
           registry: clients.registry,
           pool,
-          deadLetters: createDeadLetterQueue({ producer: clients.producer, groupId: topic.groupId }),
+          deadLetters: createDeadLetterQueue({
+            producer: clients.producer,
+            groupId: topic.groupId,
+            limits: clients.limits,
+          }),
           metrics: bronzeMetrics,
           logger,
           topic,

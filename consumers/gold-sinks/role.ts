@@ -49,7 +49,7 @@ async function startGoldSink(
     consumer: clients.kafka.consumer(consumerConfig(groupId, options.timing)),
     registry: clients.registry,
     sink: store.sink,
-    deadLetters: createDeadLetterQueue({ producer: clients.producer, groupId }),
+    deadLetters: createDeadLetterQueue({ producer: clients.producer, groupId, limits: clients.limits }),
     metrics,
     logger,
     topic: options.topic,

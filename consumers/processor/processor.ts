@@ -1,5 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Batch, Consumer, IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import { createTopicLimits, sendWithinLimits } from '../../common/kafka-limits.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
 import { registerValueSchema } from '../../common/registry.ts';
@@ -56,6 +57,7 @@ export function createStreamProcessor(deps: {
     maxInFlightRequests: 1,
   });
   const admin: Admin = kafka.admin();
+  const limits = createTopicLimits({ admin });
   const states = new Map<number, JoinState>();
   let assigned = new Set<number>();
   let goldSchemaId = 0;
@@ -142,9 +144,16 @@ export function createStreamProcessor(deps: {
     );
     const tx = await producer.transaction();
     try {
-      if (goldMessages.length > 0) await tx.send({ topic: topics.gold, messages: goldMessages });
-      if (changelog.length > 0) await tx.send({ topic: topics.state, messages: changelog });
-      if (dlq.length > 0) await tx.send({ topic: topics.dlq, messages: dlq });
+      // A backlog makes input batches large: their output goes out in requests that fit the topics.
+      await sendWithinLimits(
+        limits,
+        [
+          { topic: topics.gold, messages: goldMessages },
+          { topic: topics.state, messages: changelog },
+          { topic: topics.dlq, messages: dlq },
+        ],
+        (topicMessages) => tx.sendBatch({ topicMessages }),
+      );
       await tx.sendOffsets({
         consumerGroupId: options.groupId,
         topics: [

@@ -1,4 +1,5 @@
 import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import { sendWithinLimits, type TopicLimits } from '../../common/kafka-limits.ts';
 import { dlqTopicOf } from './options.ts';
 
 /** A message that cannot be processed, with where it came from and why. */
@@ -24,7 +25,12 @@ export interface DeadLetterQueue {
  * Callers send before committing the source offset: a crash in between re-sends the letter
  * (at-least-once; duplicates carry the same tributary-dlq-source) but never loses it.
  */
-export function createDeadLetterQueue(deps: { producer: Producer; groupId: string }): DeadLetterQueue {
+export function createDeadLetterQueue(deps: {
+  producer: Producer;
+  groupId: string;
+  /** max.message.bytes of the dead-letter topics (a chunk of letters may exceed one request) */
+  limits: TopicLimits;
+}): DeadLetterQueue {
   return {
     async send(letters) {
       if (letters.length === 0) return;
@@ -35,22 +41,22 @@ export function createDeadLetterQueue(deps: { producer: Producer; groupId: strin
         if (list) list.push(l);
         else byTopic.set(dlq, [l]);
       }
-      await deps.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, ls]) => ({
-          topic,
-          messages: ls.map((l) => ({
-            key: l.message.key,
-            value: l.message.value,
-            headers: {
-              ...copyHeaders(l.message.headers),
-              [DLQ_REASON_HEADER]: l.reason,
-              [DLQ_SOURCE_HEADER]: `${l.topic}/${l.partition}/${l.message.offset}`,
-              [DLQ_GROUP_HEADER]: deps.groupId,
-            },
-          })),
+      const batches = [...byTopic].map(([topic, ls]) => ({
+        topic,
+        messages: ls.map((l) => ({
+          key: l.message.key,
+          value: l.message.value,
+          headers: {
+            ...copyHeaders(l.message.headers),
+            [DLQ_REASON_HEADER]: l.reason,
+            [DLQ_SOURCE_HEADER]: `${l.topic}/${l.partition}/${l.message.offset}`,
+            [DLQ_GROUP_HEADER]: deps.groupId,
+          },
         })),
-      });
+      }));
+      await sendWithinLimits(deps.limits, batches, (topicMessages) =>
+        deps.producer.sendBatch({ acks: -1, topicMessages }),
+      );
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { createKafka } from '../../common/kafka.ts';
+import { createTopicLimits, type TopicLimits } from '../../common/kafka-limits.ts';
 import type { Logger } from '../../common/logger.ts';
 import { type RoleMetrics, startMetricsPublisher } from '../../common/metrics.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
@@ -15,6 +16,8 @@ export interface RoleClients {
   kafka: Kafka;
   registry: SchemaRegistry;
   producer: Producer;
+  /** max.message.bytes of the topics this role writes, read from the cluster once per topic */
+  limits: TopicLimits;
   close(): Promise<void>;
 }
 
@@ -44,6 +47,7 @@ export async function createRoleClients(opts: {
     kafka,
     registry,
     producer,
+    limits: createTopicLimits({ kafka }),
     async close() {
       await publisher.stop();
       await producer.disconnect();

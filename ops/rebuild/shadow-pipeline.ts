@@ -2,6 +2,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type Kafka, Partitioners } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import type pg from 'pg';
+import { createTopicLimits } from '../../common/kafka-limits.ts';
 import type { Logger } from '../../common/logger.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
 import { createGoldConsumer } from '../../consumers/gold-sinks/consumer.ts';
@@ -62,6 +63,7 @@ export async function startShadowPipeline(
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
+  const limits = createTopicLimits({ kafka });
   const mongoSink = createMongoGoldSink({
     collection: deps.mongo.db(target.mongo.database).collection<GoldDocument>(names.collection),
   });
@@ -71,7 +73,7 @@ export async function startShadowPipeline(
       consumer: kafka.consumer(consumerConfig(names.postgresGroup, sinkOptions.timing)),
       registry,
       sink: createPostgresGoldSink({ pool: deps.pool, table: names.table }),
-      deadLetters: createDeadLetterQueue({ producer, groupId: names.postgresGroup }),
+      deadLetters: createDeadLetterQueue({ producer, groupId: names.postgresGroup, limits }),
       metrics,
       logger: logger.child({ shadow: 'postgres' }),
       topic: names.goldTopic,
@@ -82,7 +84,7 @@ export async function startShadowPipeline(
       consumer: kafka.consumer(consumerConfig(names.mongoGroup, sinkOptions.timing)),
       registry,
       sink: mongoSink,
-      deadLetters: createDeadLetterQueue({ producer, groupId: names.mongoGroup }),
+      deadLetters: createDeadLetterQueue({ producer, groupId: names.mongoGroup, limits }),
       metrics,
       logger: logger.child({ shadow: 'mongo' }),
       topic: names.goldTopic,

@@ -3,6 +3,7 @@ import { type Kafka, type Message, Partitioners } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { TributaryError } from '../../common/errors.ts';
+import { createTopicLimits, sendWithinLimits } from '../../common/kafka-limits.ts';
 import { registerValueSchema } from '../../common/registry.ts';
 import type { LatestRecord } from './gold-contents.ts';
 import { splitTable } from './names.ts';
@@ -103,9 +104,11 @@ export async function swapTopic(
     });
     await producer.connect();
     try {
-      for (let i = 0; i < messages.length; i += 500) {
-        await producer.send({ topic: goldTopic, acks: -1, messages: messages.slice(i, i + 500) });
-      }
+      await sendWithinLimits(
+        createTopicLimits({ kafka: deps.kafka }),
+        [{ topic: goldTopic, messages }],
+        (topicMessages) => producer.sendBatch({ acks: -1, topicMessages }),
+      );
     } finally {
       await producer.disconnect();
     }

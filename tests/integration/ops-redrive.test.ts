@@ -1,6 +1,7 @@
 import { type KafkaMessage, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
+import { createTopicLimits } from '../../common/kafka-limits.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../common/registry.ts';
 import { createDeadLetterQueue } from '../../consumers/shared/dead-letter.ts';
 import { HEADERS } from '../../producers/page.ts';
@@ -73,7 +74,11 @@ describe('tributary dlq redrive', () => {
     // 2. A bronze dead letter, written by the real dead-letter code: the original Avro bytes.
     const wsSchema = await registerValueSchema(registry, ws, 'workspace');
     const avro = await registry.encode(wsSchema, fromBronze);
-    await createDeadLetterQueue({ producer, groupId: 'tributary.bronze.workspaces' }).send([
+    await createDeadLetterQueue({
+      producer,
+      groupId: 'tributary.bronze.workspaces',
+      limits: createTopicLimits({ kafka }),
+    }).send([
       {
         topic: ws,
         partition: 1,

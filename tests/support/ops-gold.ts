@@ -3,6 +3,7 @@ import { type Admin, type Kafka, Partitioners } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import type pg from 'pg';
 import type { RunningRole } from '../../cli/roles.ts';
+import { createTopicLimits } from '../../common/kafka-limits.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { createGoldConsumer } from '../../consumers/gold-sinks/consumer.ts';
@@ -107,7 +108,11 @@ export function goldFixture() {
           ),
           registry: deps.registry,
           sink: createPostgresGoldSink({ pool: deps.pool, table }),
-          deadLetters: createDeadLetterQueue({ producer, groupId: groups.postgres }),
+          deadLetters: createDeadLetterQueue({
+            producer,
+            groupId: groups.postgres,
+            limits: createTopicLimits({ kafka: deps.kafka }),
+          }),
           metrics: createRoleMetrics('gold-postgres'),
           logger: silentLogger,
           topic: topics.gold,

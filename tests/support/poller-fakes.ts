@@ -1,6 +1,13 @@
-import type { Message, TopicMessages } from 'kafkajs';
+import type { Message, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { PageCommitter } from '../../producers/committer.ts';
-import { type PollerState, parseState, serializeState } from '../../producers/state.ts';
+import { HEADERS } from '../../producers/page.ts';
+import {
+  initialCursor,
+  type PollerState,
+  parseState,
+  restoredCursor,
+  serializeState,
+} from '../../producers/state.ts';
 import type { StateStore } from '../../producers/state-store.ts';
 
 /**
@@ -20,7 +27,7 @@ export interface FakeKafka {
   messages(topic: string): Message[];
 }
 
-export function createFakeKafka(stateTopic = 'state'): FakeKafka {
+export function createFakeKafka(stateTopic = 'state', overlapMs = 2000): FakeKafka {
   const committed: TopicMessages[][] = [];
   let failure: { landed: boolean } | undefined;
   let gate: { promise: Promise<void>; waiting: boolean } | undefined;
@@ -49,8 +56,16 @@ export function createFakeKafka(stateTopic = 'state'): FakeKafka {
           open = true;
           fake.opened++;
         },
-        async commit(batches) {
+        async commit(first, last) {
           if (!open) throw new Error('committer not open');
+          // One partition per topic; a record's offset is its index in the topic's log.
+          const sent: RecordMetadata[] = first.map((b) => ({
+            topicName: b.topic,
+            partition: 0,
+            errorCode: 0,
+            baseOffset: String(fake.messages(b.topic).length),
+          }));
+          const batches = [...first, last(sent)];
           if (gate) {
             gate.waiting = true;
             await gate.promise;
@@ -70,14 +85,21 @@ export function createFakeKafka(stateTopic = 'state'): FakeKafka {
       };
     },
     stateStore: {
-      async read(poller: string): Promise<PollerState | undefined> {
-        const values = committed
-          .flat()
-          .filter((b) => b.topic === stateTopic)
-          .flatMap((b) => b.messages)
-          .filter((m) => m.key === poller);
+      async load(poller: string) {
+        const values = fake.messages(stateTopic).filter((m) => m.key === poller);
         const last = values.at(-1);
-        return last ? parseState(String(last.value)) : undefined;
+        if (!last) return initialCursor();
+        const state = parseState(String(last.value));
+        if (state.v !== 2) throw new Error('the fake reads version-2 states only');
+        const versions = state.window.flatMap((w) =>
+          fake
+            .messages(w.topic)
+            .slice(Number(w.offset))
+            .map(
+              (m) => [String(m.headers?.[HEADERS.version]), Number(m.headers?.[HEADERS.versionAt])] as const,
+            ),
+        );
+        return restoredCursor(state.hwm, versions, state.window, overlapMs);
       },
       message(poller: string, state: PollerState) {
         return { topic: stateTopic, messages: [{ key: poller, value: serializeState(state) }] };
