@@ -18,7 +18,8 @@ export const MONGO_BUNDLE = {
 const SERVER_SOURCE = fileURLToPath(new URL('../mongo/TributaryMongoServer.java', import.meta.url));
 
 export async function mongoHealth(url: string): Promise<Health> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 });
+  // 5 s: a loaded 2-core CI machine (the suite plus a CPU hog) answers a first connection slowly
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000 });
   try {
     await client.connect();
     const info = await client.db('admin').command({ buildInfo: 1 });

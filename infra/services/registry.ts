@@ -15,7 +15,7 @@ const APICURIO_COORDS = `io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:t
 
 export async function registryHealth(url: string): Promise<Health> {
   try {
-    const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(5000) });
     return res.ok
       ? { healthy: true, detail: 'Confluent API answers' }
       : { healthy: false, detail: `HTTP ${res.status}` };
