@@ -183,5 +183,5 @@ describe('pipeline under a backfill and sustained changes', () => {
 
     for (const [name, p] of procs) expect(await p.stop(), `${name} exits cleanly`).toBe(0);
     procs.clear();
-  });
+  }, 600_000);
 });
