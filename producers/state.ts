@@ -1,5 +1,5 @@
-import { type Static, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { type Static, Type } from 'typebox';
+import { Value } from 'typebox/value';
 
 /**
  * A poller's cursor, as committed to the state topic in the same transaction as the records it
@@ -36,8 +36,8 @@ export function parseState(text: string): PollerState {
     throw new Error(`poller state is not JSON: ${(err as Error).message}`);
   }
   if (!Value.Check(PollerStateSchema, value)) {
-    const first = Value.Errors(PollerStateSchema, value).First();
-    throw new Error(`poller state does not fit version 1: ${first?.path} ${first?.message}`);
+    const [first] = Value.Errors(PollerStateSchema, value);
+    throw new Error(`poller state does not fit version 1: ${first?.instancePath} ${first?.message}`);
   }
   return value;
 }
