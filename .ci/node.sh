@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prints the bin folder of the Node.js the project runs on (the version in .nvmrc, an LTS), to be put
-# first on PATH. The machine's own node is used when it has that major version; otherwise the
-# official build is installed from the npm registry (packages node-<os>-<arch>, which ship the
-# nodejs.org binary) into ~/.cache/tributary/node-<version>, once. Messages go to stderr.
+# first on PATH. The machine's own node is used when it has that major version and satisfies
+# package.json's engines; otherwise the official build is installed from the npm registry (packages
+# node-<os>-<arch>, which ship the nodejs.org binary) into ~/.cache/tributary/node-<version>, once.
+# Messages go to stderr.
 #   export PATH="$(bash .ci/node.sh):$PATH"    # what .ci/run does; developers can do the same
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,8 @@ want=$(tr -d ' v\r\n' <.nvmrc)
 major=${want%%.*}
 
 current=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
-if [ "${current%%.*}" = "$major" ]; then
+# the machine's node when it is that LTS line and satisfies package.json's engines (bin/require-node.mjs)
+if [ "${current%%.*}" = "$major" ] && node bin/require-node.mjs 2>/dev/null; then
   dirname "$(command -v node)"
   exit 0
 fi
