@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TObject, TSchema } from '@sinclair/typebox';
+import type { TObject, TSchemaOptions } from 'typebox';
 import { BronzeEnv } from '../consumers/bronze/options.ts';
 import { GoldSinksEnv } from '../consumers/gold-sinks/options.ts';
 import { ProcessorEnv } from '../consumers/processor/options.ts';
@@ -41,7 +41,7 @@ export function renderEnvExample(): string {
   ];
   for (const { component, schema } of ENV_CATALOG) {
     const lines: string[] = [];
-    for (const [name, prop] of Object.entries(schema.properties as Record<string, TSchema>)) {
+    for (const [name, prop] of Object.entries(schema.properties as Record<string, TSchemaOptions>)) {
       if (seen.has(name)) continue;
       seen.add(name);
       if (prop.description) lines.push(`# ${name}: ${prop.description}`);

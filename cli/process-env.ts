@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from 'typebox';
 
 /** Settings every Tributary process reads, whatever roles it runs. */
 export const ProcessEnv = Type.Object({

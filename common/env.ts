@@ -1,6 +1,7 @@
-import type { TObject, TSchema } from '@sinclair/typebox';
-import { type Static, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import type { TObject, TSchemaOptions } from 'typebox';
+import { type Static, Type } from 'typebox';
+import type { TLocalizedValidationError } from 'typebox/error';
+import { Value } from 'typebox/value';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -15,21 +16,40 @@ export function readEnv<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): S
     if (value !== undefined && value !== '') raw[key] = value;
   }
   const converted = Value.Convert(schema, Value.Default(schema, raw));
-  const first = Value.Errors(schema, converted).First();
+  const errors = Value.Errors(schema, converted);
+  const [first] = errors;
   if (first) {
-    const field = first.path.replace(/^\//, '').split('/')[0] || '(unknown)';
-    const prop = (schema.properties as Record<string, TSchema>)[field];
+    const field = errorField(first);
+    const message = describeErrors(errors.filter((e) => errorField(e) === field));
+    const prop = (schema.properties as Record<string, TSchemaOptions>)[field];
     const original = env[field];
     const got = original === undefined || original === '' ? 'is not set' : `is ${JSON.stringify(original)}`;
     throw new ConfigError(
       field,
-      `${got}: ${first.message}`,
+      `${got}: ${message}`,
       prop?.description
         ? `set ${field} to ${prop.description}`
         : `set ${field} correctly in your environment or .env`,
     );
   }
   return converted as Static<T>;
+}
+
+/** The top-level property an error is about (a missing required one is reported on its parent). */
+function errorField(error: TLocalizedValidationError): string {
+  const fromPath = error.instancePath.replace(/^\//, '').split('/')[0];
+  if (fromPath) return fromPath;
+  if (error.keyword === 'required') return error.params.requiredProperties[0] ?? '(unknown)';
+  return '(unknown)';
+}
+
+/** One line for a field's errors: a union of literals reads "must be one of …", not one error per literal. */
+function describeErrors(errors: TLocalizedValidationError[]): string {
+  const allowed = errors.flatMap((e) =>
+    e.keyword === 'const' ? [JSON.stringify(e.params.allowedValue)] : [],
+  );
+  if (allowed.length > 1) return `must be one of ${allowed.join(', ')}`;
+  return errors[0]?.message ?? 'is invalid';
 }
 
 export const Port = (def: number, description: string) =>

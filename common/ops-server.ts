@@ -90,10 +90,25 @@ export function requireTokenOffLoopback(host: string, token: string | undefined,
   }
 }
 
-/** Constant-time comparison of `Authorization: Bearer <token>` (hashing makes lengths equal). */
+/**
+ * THE check of `Authorization: Bearer <token>` for every server of Tributary (gateway, ops endpoints,
+ * mock source): the scheme in any case (RFC 9110), constant time (hashing makes lengths equal).
+ */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
   return match !== null && tokenMatches(match[1]!.trim(), token);
+}
+
+/**
+ * `Authorization: Basic` whose password is the token, whatever the user name: what a browser sends
+ * after its own login prompt, for pages it opens itself (the gateway's /docs).
+ */
+export function basicPasswordMatches(header: string | undefined, token: string): boolean {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!match) return false;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 && tokenMatches(decoded.slice(colon + 1), token);
 }
 
 export function tokenMatches(given: unknown, token: string): boolean {

@@ -22,6 +22,7 @@ import { attachSocket } from './live/socket.ts';
 import type { GatewayOptions } from './options.ts';
 import { apiRoutes } from './routes/api.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
+import { docsGuard, hostPolicy, installSecurity } from './security.ts';
 
 export interface AppDeps {
   options: GatewayOptions;
@@ -81,6 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<GatewayApp> {
       .send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url}` }),
   );
 
+  // first: a request for a foreign Host name (DNS rebinding) is refused before any route runs
+  const hosts = hostPolicy(options);
+  installSecurity(app, hosts);
   // no CORS headers at all unless origins are allowlisted: the dashboard is same-origin
   await app.register(cors, { origin: options.corsOrigins.length > 0 ? options.corsOrigins : false });
   await app.register(swagger, {
@@ -93,7 +97,11 @@ export async function buildApp(deps: AppDeps): Promise<GatewayApp> {
           : undefined,
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // the API's shape is not for everyone once the API itself needs a token
+    uiHooks: options.token !== undefined ? { onRequest: docsGuard(options.token) } : undefined,
+  });
 
   registerOpsRoutes(app.withTypeProvider<FastifyTypeProviderDefault>(), {
     metrics: [deps.metrics],
@@ -116,6 +124,8 @@ export async function buildApp(deps: AppDeps): Promise<GatewayApp> {
     analytics: deps.analytics,
     token: options.token,
     corsOrigins: options.corsOrigins,
+    hosts,
+    rateLimitPerMinute: options.rateLimitPerMinute,
     onClients: (n) => clients.set(n),
   });
   app.addHook('preClose', async () => socket.close());

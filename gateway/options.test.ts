@@ -10,6 +10,7 @@ describe('gateway options', () => {
       port: 3000,
       token: undefined,
       corsOrigins: [],
+      allowedHosts: [],
       goldTable: 'gold.enrichment_jobs',
       metricsTopic: '_tributary.metrics',
       rawTopics: ['raw.workspaces', 'raw.enrichment-jobs'],
@@ -34,6 +35,8 @@ describe('gateway options', () => {
     ['TRIBUTARY_GATEWAY_GOLD_TABLE', 'a.b.c'],
     ['TRIBUTARY_GATEWAY_CORS_ORIGINS', 'https://ok.example,not an origin'],
     ['TRIBUTARY_GATEWAY_RATE_LIMIT', '0'],
+    ['TRIBUTARY_GATEWAY_ALLOWED_HOSTS', 'http://dash.example.test'],
+    ['TRIBUTARY_GATEWAY_ALLOWED_HOSTS', 'dash.example.test:3000'],
   ])('rejects a bad %s', (field, value) => {
     expect(() => gatewayOptions({ [field]: value })).toThrow(new RegExp(field));
   });

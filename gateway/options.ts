@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from 'typebox';
 import { readEnv } from '../common/env.ts';
 import { ConfigError } from '../common/errors.ts';
 import { requireTokenOffLoopback } from '../common/ops-server.ts';
@@ -32,10 +32,15 @@ export const GatewayEnv = Type.Object({
     '',
     'a comma-separated list of origins allowed to call the API from a browser, e.g. https://ops.example.com',
   ),
+  TRIBUTARY_GATEWAY_ALLOWED_HOSTS: List(
+    '',
+    'a comma-separated list of host names the gateway answers to besides localhost and 127.0.0.1 when no token is set (against DNS rebinding), e.g. tributary.internal; * for any',
+  ),
   TRIBUTARY_GATEWAY_RATE_LIMIT: Type.Integer({
     minimum: 1,
     default: 600,
-    description: 'the number of /api requests one client may make per minute, e.g. 600',
+    description:
+      'the number of /api requests, and of live jobs:recent queries, one client address may make per minute, e.g. 600',
   }),
   TRIBUTARY_GATEWAY_POSTGRES_URL: Type.Optional(
     Type.String({
@@ -103,6 +108,8 @@ export interface GatewayOptions {
   port: number;
   token?: string;
   corsOrigins: string[];
+  /** host names served without a token besides loopback ones (DNS rebinding); '*' for any */
+  allowedHosts: string[];
   rateLimitPerMinute: number;
   /** undefined: the pipeline's database URL */
   postgresUrl?: string;
@@ -134,11 +141,22 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
       );
     }
   }
+  const allowedHosts = list(e.TRIBUTARY_GATEWAY_ALLOWED_HOSTS);
+  for (const name of allowedHosts) {
+    if (name !== '*' && !/^[a-z0-9.-]+$/i.test(name)) {
+      throw new ConfigError(
+        'TRIBUTARY_GATEWAY_ALLOWED_HOSTS',
+        `contains ${JSON.stringify(name)}, which is not a host name`,
+        'list host names without scheme or port, e.g. tributary.internal,dash.example.com (or * for any)',
+      );
+    }
+  }
   return {
     host: e.TRIBUTARY_GATEWAY_HOST,
     port: e.TRIBUTARY_GATEWAY_PORT,
     token: e.TRIBUTARY_GATEWAY_TOKEN,
     corsOrigins,
+    allowedHosts,
     rateLimitPerMinute: e.TRIBUTARY_GATEWAY_RATE_LIMIT,
     postgresUrl: e.TRIBUTARY_GATEWAY_POSTGRES_URL,
     goldTable: e.TRIBUTARY_GATEWAY_GOLD_TABLE,

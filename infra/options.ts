@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from 'typebox';
 import { OptionalUrl, Port, readEnv } from '../common/env.ts';
 
 /**

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createKafka } from '../common/kafka.ts';
+import { maskUrl } from '../common/url.ts';
 import { migrate } from './migrate.ts';
 import type { InfraOptions } from './options.ts';
 import type { Health, LocalService, ServiceName } from './service.ts';
@@ -72,6 +73,16 @@ export async function down(opts: InfraOptions, log: Log): Promise<void> {
   for (const name of order) await byName(services, name)?.stop(log);
 }
 
+/** What `infra status` shows as each server's endpoint: its URL with any password masked. */
+export function statusEndpoints(opts: InfraOptions): Record<ServiceName, string> {
+  return {
+    postgres: maskUrl(opts.postgres.url),
+    kafka: opts.kafka.brokers.join(','),
+    registry: maskUrl(opts.registry.url),
+    mongodb: maskUrl(opts.mongo.url),
+  };
+}
+
 export async function status(opts: InfraOptions): Promise<EndpointStatus[]> {
   const services = localServices(opts);
   const external: Record<ServiceName, () => Promise<Health>> = {
@@ -80,12 +91,7 @@ export async function status(opts: InfraOptions): Promise<EndpointStatus[]> {
     registry: () => registryHealth(opts.registry.url),
     mongodb: () => mongoHealth(opts.mongo.url),
   };
-  const endpoints: Record<ServiceName, string> = {
-    postgres: opts.postgres.url.replace(/:[^:@/]*@/, ':***@'),
-    kafka: opts.kafka.brokers.join(','),
-    registry: opts.registry.url,
-    mongodb: opts.mongo.url,
-  };
+  const endpoints = statusEndpoints(opts);
   const names: ServiceName[] = ['kafka', 'registry', 'postgres', 'mongodb'];
   return Promise.all(
     names.map(async (name) => {

@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
+import type { TokenBucket } from '../common/token-bucket.ts';
 import type { FaultInjector } from './faults.ts';
 import { installApiGuard, type RequestCounters } from './guard.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -15,7 +16,6 @@ import { opsRoutes } from './routes/ops.ts';
 import { JobBody, WorkspaceBody } from './schemas.ts';
 import type { Simulator } from './simulator.ts';
 import type { VersionStore } from './store.ts';
-import type { TokenBucket } from './token-bucket.ts';
 
 export interface MockSourceAppDeps {
   adminToken: string;

@@ -21,29 +21,57 @@ async function setFaults(s: TestSource, faults: Record<string, number>) {
 }
 
 describe('token bucket on /v1', () => {
-  it('answers 429 with an integer Retry-After once a client’s burst is spent, per client', async () => {
+  it('answers 429 with an integer Retry-After once a client’s burst is spent, per client address', async () => {
     source = testSource({
       ...small,
       TRIBUTARY_MOCK_SOURCE_RATE_LIMIT_CAPACITY: '3',
       TRIBUTARY_MOCK_SOURCE_RATE_LIMIT_PER_SECOND: '0.5',
     });
-    const get = (client: string) =>
-      source!.app.inject({ url: '/v1/workspaces', headers: { 'x-client-id': client } });
-    for (let i = 0; i < 3; i++) expect((await get('poller-a')).statusCode).toBe(200);
-    const refused = await get('poller-a');
+    const get = (remoteAddress: string, clientId = 'poller') =>
+      source!.app.inject({ url: '/v1/workspaces', remoteAddress, headers: { 'x-client-id': clientId } });
+    for (let i = 0; i < 3; i++) expect((await get('10.0.0.1')).statusCode).toBe(200);
+    const refused = await get('10.0.0.1');
     expect(refused.statusCode).toBe(429);
     expect(refused.headers['retry-after']).toBe('2'); // one token at 0.5/s
     expect(refused.json()).toMatchObject({ error: 'Too Many Requests' });
-    expect((await get('poller-b')).statusCode).toBe(200); // its own bucket
+    // a new x-client-id per request does not get a new bucket: the address is the key
+    for (const clientId of ['rotated-1', 'rotated-2', '']) {
+      expect((await get('10.0.0.1', clientId)).statusCode).toBe(429);
+    }
+    expect((await get('10.0.0.2')).statusCode).toBe(200); // another address, its own bucket
     source.clock.t += 2000;
-    expect((await get('poller-a')).statusCode).toBe(200);
-    expect((await get('poller-a')).statusCode).toBe(429);
-    // without x-client-id the IP is the key, and /admin, /healthz are not limited
-    for (let i = 0; i < 3; i++) expect((await source.app.inject('/v1/enrichment-jobs')).statusCode).toBe(200);
-    expect((await source.app.inject('/v1/enrichment-jobs')).statusCode).toBe(429);
-    expect((await source.app.inject('/healthz')).statusCode).toBe(200);
-    const stats = await source.app.inject({ url: '/admin/stats', headers: ADMIN_HEADERS });
-    expect(stats.json()).toMatchObject({ requests: 11, throttled: 3 });
+    expect((await get('10.0.0.1')).statusCode).toBe(200);
+    expect((await get('10.0.0.1')).statusCode).toBe(429);
+    // /admin and /healthz are not limited
+    expect((await source.app.inject({ url: '/healthz', remoteAddress: '10.0.0.1' })).statusCode).toBe(200);
+    const stats = await source.app.inject({
+      url: '/admin/stats',
+      headers: ADMIN_HEADERS,
+      remoteAddress: '10.0.0.1',
+    });
+    expect(stats.statusCode).toBe(200);
+    expect(stats.json()).toMatchObject({ requests: 10, throttled: 5 });
+  });
+});
+
+describe('tokens', () => {
+  it('accepts the Bearer scheme in any case, as every other server of Tributary does', async () => {
+    source = testSource({ ...small, TRIBUTARY_MOCK_SOURCE_API_TOKEN: 'api-token-0123456789abcdef' });
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+      const api = await source.app.inject({
+        url: '/v1/workspaces',
+        headers: { authorization: `${scheme} api-token-0123456789abcdef` },
+      });
+      expect(api.statusCode, scheme).toBe(200);
+      const admin = await source.app.inject({
+        url: '/admin/stats',
+        headers: { authorization: ADMIN_HEADERS.authorization.replace('Bearer', scheme) },
+      });
+      expect(admin.statusCode, scheme).toBe(200);
+    }
+    expect((await source.app.inject('/v1/workspaces')).statusCode).toBe(401);
+    const wrong = { authorization: 'bearer wrong-token-0123456789' };
+    expect((await source.app.inject({ url: '/v1/workspaces', headers: wrong })).statusCode).toBe(401);
   });
 });
 

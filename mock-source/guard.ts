@@ -1,21 +1,13 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RoleMetrics } from '../common/metrics.ts';
+import { bearerMatches } from '../common/ops-server.ts';
+import type { TokenBucket } from '../common/token-bucket.ts';
 import type { FaultInjector } from './faults.ts';
-import type { TokenBucket } from './token-bucket.ts';
 
 export interface RequestCounters {
   requests: number;
   throttled: number;
-}
-
-/** true when the Authorization header is `Bearer <token>`; constant time, whatever the lengths. */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const match = /^Bearer (.+)$/.exec(header ?? '');
-  if (!match) return false;
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(match[1]!), digest(token));
 }
 
 export function unauthorized(reply: FastifyReply, what: string) {
@@ -25,10 +17,12 @@ export function unauthorized(reply: FastifyReply, what: string) {
     .send({ error: 'Unauthorized', message: `${what}: send authorization: Bearer <token>` });
 }
 
-const clientKey = (request: FastifyRequest) => {
-  const header = request.headers['x-client-id'];
-  return typeof header === 'string' && header.length > 0 ? `client:${header}` : `ip:${request.ip}`;
-};
+/**
+ * The rate limit's key: the client's address. Never a header the client chooses (an `x-client-id`
+ * used to be the key, and sending a new one per request bypassed the limit). Behind a proxy every
+ * client shares the proxy's address, which is the conservative side.
+ */
+const clientKey = (request: FastifyRequest) => `ip:${request.ip}`;
 
 const FIVE_XX = [500, 502, 503] as const;
 

@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { InfraError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
+import { createTokenBucket } from '../common/token-bucket.ts';
 import { buildMockSourceApp, type MockSourceApp } from './app.ts';
 import { createFaultInjector, type FaultInjector } from './faults.ts';
 import { createGenerator } from './generator.ts';
 import { checkMockSourceOptions, type MockSourceOptions } from './options.ts';
 import { createSimulator, type Simulator } from './simulator.ts';
 import { createVersionStore, type VersionStore } from './store.ts';
-import { createTokenBucket } from './token-bucket.ts';
 
 export type { FaultSettings } from './faults.ts';
 export { type MockSourceOptions, mockSourceOptions } from './options.ts';
@@ -32,6 +32,8 @@ export interface MockSourceDeps {
   /** the source of request faults (default Math.random) */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** where a generated admin token is shown, once (default: the terminal, stderr) */
+  print?: (line: string) => void;
 }
 
 /** Everything of a mock source, wired but not listening and not ticking: what unit tests drive. */
@@ -96,11 +98,13 @@ export async function startMockSource(
   const source = createMockSource(opts, { ...deps, logger });
   const { app, simulator } = source;
   if (opts.adminToken === undefined) {
-    // the operator needs it to reach /admin, and there is no other place to tell them
+    // The operator needs it to reach /admin. It goes to the terminal once, never into the structured
+    // log, whose lines end up in log collectors that keep them and show them to more people.
     logger.warn(
-      { adminToken: source.adminToken },
-      'TRIBUTARY_MOCK_SOURCE_ADMIN_TOKEN is not set: generated an admin token for this run',
+      'TRIBUTARY_MOCK_SOURCE_ADMIN_TOKEN is not set: generated an admin token for this run (printed on the terminal)',
     );
+    const print = deps.print ?? ((line: string) => process.stderr.write(`${line}\n`));
+    print(`mock source admin token for this run: ${source.adminToken}`);
   }
   try {
     await app.listen({ host: opts.host, port: opts.port });

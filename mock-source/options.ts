@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from 'typebox';
 import { readEnv } from '../common/env.ts';
 import { ConfigError } from '../common/errors.ts';
 import type { FaultSettings } from './faults.ts';

@@ -4,8 +4,7 @@ import { SEGMENTS } from './generator.ts';
 
 /**
  * TypeBox schemas of the HTTP API: they validate requests, type the handlers and document the API
- * at /docs. (This is the `typebox` package re-exported by the Fastify type provider, not the
- * @sinclair/typebox that options.ts uses with readEnv: the provider's types need its own.)
+ * at /docs. (`typebox`, the one TypeBox of the project, re-exported by the Fastify type provider.)
  */
 const Timestamp = (description: string) =>
   Type.String({ format: 'date-time', description, examples: ['2026-11-22T10:00:00.123Z'] });

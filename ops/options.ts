@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from 'typebox';
 import { readEnv } from '../common/env.ts';
 import { bronzeOptions } from '../consumers/bronze/options.ts';
 import { BRONZE_TABLES } from '../consumers/bronze/tables.ts';

@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from 'typebox';
 import { readEnv } from '../common/env.ts';
 import { ConfigError } from '../common/errors.ts';
 import type { RetryPolicy } from '../common/retry.ts';

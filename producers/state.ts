@@ -1,5 +1,5 @@
-import { type Static, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { type Static, Type } from 'typebox';
+import { Value } from 'typebox/value';
 
 /**
  * A poller's cursor. Pure functions only: the store, the window reader and the loop do the I/O.
@@ -69,8 +69,8 @@ export function parseState(text: string): PollerState | PollerStateV1 {
     throw new Error(`poller state is not JSON: ${(err as Error).message}`);
   }
   if (Value.Check(PollerStateSchema, value) || Value.Check(PollerStateV1, value)) return value;
-  const first = Value.Errors(PollerStateSchema, value).First();
-  throw new Error(`poller state does not fit version 2: ${first?.path} ${first?.message}`);
+  const [first] = Value.Errors(PollerStateSchema, value);
+  throw new Error(`poller state does not fit version 2: ${first?.instancePath} ${first?.message}`);
 }
 
 /** The `updated_since` of the next walk: overlapMs before the high-water mark (none at first). */

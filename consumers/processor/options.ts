@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from 'typebox';
 import { readEnv } from '../../common/env.ts';
 
 /** Settings of the stream processor (the join of workspaces and jobs into gold). */

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { ConfigError } from '../../common/errors.ts';
 import { TOPICS } from '../../infra/topics.ts';
 

@@ -1,9 +1,11 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server } from 'socket.io';
 import { bearerMatches, tokenMatches } from '../../common/ops-server.ts';
+import { createTokenBucket } from '../../common/token-bucket.ts';
 import type { Analytics } from '../analytics/queries.ts';
 import type { ClientToServerEvents, RecentJobsQuery, ServerToClientEvents } from '../events.ts';
 import { JOB_STATUSES } from '../schemas.ts';
+import { addSecurityHeaders, type HostPolicy, hostAllowed } from '../security.ts';
 import type { LiveHub } from './hub.ts';
 
 export type GatewayIo = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -12,7 +14,10 @@ export type GatewayIo = Server<ClientToServerEvents, ServerToClientEvents>;
  * Socket.IO on the gateway's HTTP server. A new client gets the rolling history and the latest
  * update, then every update the hub publishes (one broadcast per tick, whatever the number of
  * clients). With a token configured, the handshake must carry it (`auth.token` or a Bearer header).
- * Browsers from other origins are refused unless allowlisted: WebSockets are not covered by CORS.
+ * Browsers from other origins are refused unless allowlisted: WebSockets are not covered by CORS;
+ * so are foreign Host names (DNS rebinding, see security.ts). `jobs:recent` opens a transaction on
+ * the small analytics pool, so each client address gets `rateLimitPerMinute` of them (a token bucket
+ * shared by its sockets), like /api: one client cannot starve the others.
  */
 export function attachSocket(
   server: HttpServer,
@@ -21,13 +26,24 @@ export function attachSocket(
     analytics: Analytics;
     token?: string;
     corsOrigins: string[];
+    hosts: HostPolicy;
+    rateLimitPerMinute: number;
     onClients?: (count: number) => void;
+    now?: () => number;
   },
 ): { io: GatewayIo; close(): void } {
   const io: GatewayIo = new Server(server, {
     serveClient: false,
     cors: deps.corsOrigins.length > 0 ? { origin: deps.corsOrigins } : undefined,
-    allowRequest: (req, done) => done(null, originAllowed(req, deps.corsOrigins)),
+    allowRequest: (req, done) =>
+      done(null, hostAllowed(req.headers.host, deps.hosts) && originAllowed(req, deps.corsOrigins)),
+  });
+  // the handshake and polling answers do not go through Fastify's hooks
+  io.engine.on('headers', (headers: Record<string, unknown>) => addSecurityHeaders(headers));
+  const queries = createTokenBucket({
+    capacity: deps.rateLimitPerMinute,
+    refillPerSecond: deps.rateLimitPerMinute / 60,
+    now: deps.now ?? Date.now,
   });
   if (deps.token !== undefined) {
     const token = deps.token;
@@ -46,6 +62,11 @@ export function attachSocket(
     if (latest) socket.emit('live', latest);
     socket.on('jobs:recent', (query, ack) => {
       if (typeof ack !== 'function') return;
+      const taken = queries.take(socket.handshake.address);
+      if (!taken.allowed) {
+        ack({ ok: false, error: `rate limit exceeded: retry in ${taken.retryAfterSeconds} s` });
+        return;
+      }
       const q = validQuery(query);
       if (!q) {
         ack({ ok: false, error: `status must be one of ${JOB_STATUSES.join(', ')}; limit 1-50` });

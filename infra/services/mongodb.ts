@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
+import { maskUrl } from '../../common/url.ts';
 import { createJavaService } from '../java-service.ts';
 import { resolveJars } from '../maven.ts';
 import type { InfraOptions } from '../options.ts';
@@ -35,7 +36,7 @@ export function createMongoService(opts: InfraOptions): LocalService {
   const dataFile = path.join(opts.dataDir, 'mongodb', 'data.mv.db');
   return createJavaService({
     name: 'mongodb',
-    endpoint: opts.mongo.url,
+    endpoint: maskUrl(opts.mongo.url),
     port: opts.mongo.port,
     ports: [{ port: opts.mongo.port, envVar: 'TRIBUTARY_MONGODB_PORT' }],
     dataDir: opts.dataDir,

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { InfraError } from '../../common/errors.ts';
+import { maskUrl } from '../../common/url.ts';
 import { isAlive } from '../daemon.ts';
 import { runOrThrow } from '../exec.ts';
 import type { InfraOptions } from '../options.ts';
@@ -92,7 +93,7 @@ export function createPostgresService(opts: InfraOptions): LocalService {
 
   const service: LocalService = {
     name: 'postgres',
-    endpoint: opts.postgres.url.replace(/:[^:@/]*@/, ':***@'),
+    endpoint: maskUrl(opts.postgres.url),
     port: opts.postgres.port,
     logFile: paths.logFile,
     pid: () => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { InfraError } from '../../common/errors.ts';
+import { maskUrl } from '../../common/url.ts';
 import { createJavaService } from '../java-service.ts';
 import { resolveArchive } from '../maven.ts';
 import type { InfraOptions } from '../options.ts';
@@ -28,7 +29,7 @@ export function createRegistryService(opts: InfraOptions): LocalService {
   const url = opts.registry.url;
   return createJavaService({
     name: 'registry',
-    endpoint: url,
+    endpoint: maskUrl(url),
     port: opts.registry.port,
     ports: [{ port: opts.registry.port, envVar: 'TRIBUTARY_REGISTRY_PORT' }],
     dataDir: opts.dataDir,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { bearerMatches } from '../../common/ops-server.ts';
 import type { FaultInjector } from '../faults.ts';
-import { bearerMatches, type RequestCounters, unauthorized } from '../guard.ts';
+import { type RequestCounters, unauthorized } from '../guard.ts';
 import { ErrorBody, FaultsBody, FaultsPatch, PausedBody, Stats, TickBody, VersionList } from '../schemas.ts';
 import type { Simulator } from '../simulator.ts';
 import type { VersionStore } from '../store.ts';

@@ -196,6 +196,7 @@ describe('live dashboard in Chromium', () => {
   let gateway: Gateway;
   let browser: Browser;
   let page: Page;
+  const cspViolations: string[] = [];
   let feeder: { stop(): void } | undefined;
   const text = async (testid: string) => (await page.getByTestId(testid).textContent())?.trim() ?? '';
 
@@ -228,6 +229,10 @@ describe('live dashboard in Chromium', () => {
     gateway = await startTestGateway(infra, env);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    // the gateway's Content-Security-Policy must not block any part of the dashboard
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+    });
   });
 
   afterAll(async () => {
@@ -257,6 +262,9 @@ describe('live dashboard in Chromium', () => {
     expect(await text('kpi-throughput')).toBe(formatPerMinute(api.throughput.perMinute));
     expect(await text('status-completed')).toBe(formatInt(api.statusCounts.completed));
     expect(await text('kpi-dead-letters')).toBe('2');
+    const main = await fetch(gateway.url);
+    expect(main.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(cspViolations).toEqual([]);
   });
 
   it('redraws the throughput chart when new metrics arrive', async () => {
@@ -280,6 +288,7 @@ describe('live dashboard in Chromium', () => {
     });
     fs.mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
+    expect(cspViolations).toEqual([]); // charts and live updates included
   });
 
   it('shows the progress of replays, then "done"', async () => {

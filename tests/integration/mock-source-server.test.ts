@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfraError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
@@ -142,5 +143,29 @@ describe('mock-source role', () => {
       await role.close();
     }
     await expect(fetch(`${role.summary}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('generated admin token', () => {
+  it('is printed once on the terminal and never written to the structured log', async () => {
+    const logLines: string[] = [];
+    const printed: string[] = [];
+    const capture = pino({ level: 'trace' }, { write: (line: string) => void logLines.push(line) });
+    const source = await startMockSource(
+      mockSourceOptions({ TRIBUTARY_MOCK_SOURCE_PORT: '0', TRIBUTARY_MOCK_SOURCE_PAUSED: 'true' }),
+      { logger: capture, print: (line) => printed.push(line) },
+    );
+    try {
+      const res = await fetch(`${source.url}/admin/stats`, {
+        headers: { authorization: `Bearer ${source.adminToken}` },
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await source.close();
+    }
+    expect(printed.filter((line) => line.includes(source.adminToken))).toHaveLength(1);
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.filter((line) => line.includes(source.adminToken))).toEqual([]);
+    expect(logLines.join('')).toContain('generated an admin token for this run');
   });
 });

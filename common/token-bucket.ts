@@ -1,7 +1,8 @@
 /**
- * A token bucket per client, written by hand: @fastify/rate-limit counts requests in fixed windows,
- * while the issue asks for a token bucket (a burst of up to `capacity` requests, then a steady
- * `refillPerSecond`), and the bucket is a dozen lines. The clock is injected so tests are exact.
+ * A token bucket per client (a burst of up to `capacity` requests, then a steady `refillPerSecond`),
+ * written by hand: @fastify/rate-limit counts requests in fixed windows and only for HTTP routes.
+ * Used by the mock source's /v1 API and the gateway's Socket.IO queries. The clock is injected so
+ * tests are exact.
  */
 export type TakeResult = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
