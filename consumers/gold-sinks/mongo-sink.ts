@@ -87,12 +87,13 @@ interface Stored {
  * which is then redelivered (offsets are committed after the write).
  *
  * Concurrent writers: each gold key has one writer at a time, the owner of its gold-topic partition
- * in the sink's group. A zombie (an instance that lost the partition, e.g. after a long pause, and
- * finishes its batch anyway) holds records of the topic that the new owner reads too. Its write is
- * decided against the position it read and lands only if that position is still stored, so the
- * stored position only ever moves forward on the topic: a zombie can write a record only where it
- * is the latest the store has seen, which the new owner then finds as an equal position (no
- * change) or replaces with a later one. Every collision is logged (warn) with its count.
+ * in the sink's group. A zombie (an instance that lost the partition, e.g. after a pause longer than
+ * the session timeout, and finishes its batch anyway) holds records of the topic that the new owner
+ * reads too. Every write is decided against the position the writer read and lands only if that
+ * position is still stored (an insert only if nothing is stored), so the stored position never
+ * moves back: a zombie's record lands only when it is later on the topic than what is stored, i.e.
+ * when the new owner would write it too. A zombie's stale write is thus harmless, and every
+ * collision is logged (warn) with its count, which makes a zombie visible.
  */
 export function createMongoGoldSink(deps: {
   collection: Collection<GoldDocument>;
