@@ -10,11 +10,11 @@ import type { DeadLetter, DeadLetterQueue } from '../shared/dead-letter.ts';
 import type { GoldSinkName } from './options.ts';
 import type { GoldSink } from './postgres-sink.ts';
 import { assertStorable } from './storable.ts';
-import { type GoldRecord, newestPerJob } from './version.ts';
+import { type GoldRecord, latestPerJob } from './version.ts';
 
 /**
  * One gold sink: the gold topic, one consumer group, one store. Each chunk is decoded, reduced to
- * the newest version per job, and written with the sink's version guard; its offsets are committed
+ * the latest record per job, and written with the rule of version.ts; its offsets are committed
  * after the write. A gold value that cannot be decoded goes to `dlq.<gold topic>` (with a
  * tributary-dlq-group header naming the sink); a tombstone is skipped: the processor never deletes
  * jobs, and a tombstone carries no version to guard a delete with.
@@ -39,7 +39,7 @@ export function createGoldConsumer(deps: {
   const written = deps.metrics.counter('tributary_gold_rows_written_total', 'gold rows written', ['sink']);
   const stale = deps.metrics.counter(
     'tributary_gold_stale_versions_total',
-    'gold records not written because the stored version is as new or newer',
+    'gold records not written because the store holds the same or a later record of the gold topic',
     ['sink'],
   );
   const dlq = deps.metrics.counter('tributary_gold_dlq_records_total', 'gold records sent to the DLQ', [
@@ -72,11 +72,11 @@ export function createGoldConsumer(deps: {
           letters.push({ topic, partition, message, reason: `cannot be stored: ${(err as Error).message}` });
         }
       }
-      const newest = newestPerJob(records);
-      const n = await sink.write(newest);
+      const latest = latestPerJob(records);
+      const n = await sink.write(latest);
       await deadLetters.send(letters);
       written.inc(labels, n);
-      stale.inc(labels, newest.length - n);
+      stale.inc(labels, latest.length - n);
       dlq.inc(labels, letters.length);
       batches.inc(labels);
     },

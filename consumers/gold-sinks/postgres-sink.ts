@@ -1,8 +1,11 @@
 import pg from 'pg';
-import type { GoldRecord } from './version.ts';
+import { type GoldRecord, latestPerJob, positionWinsSql } from './version.ts';
 
 export interface GoldSink {
-  /** Upserts the newest version per job (already deduplicated); returns how many were stored. */
+  /**
+   * Stores each record that wins by the rule of version.ts against what is stored (several records
+   * of one job: the latest on the topic); returns how many were stored.
+   */
   write(records: readonly GoldRecord[]): Promise<number>;
 }
 
@@ -42,17 +45,17 @@ const updates = [...names.filter((c) => c !== 'job_id'), 'written_at']
 
 /**
  * One statement per batch: every column is sent as one array parameter and unnested into rows, so
- * a batch is a single round trip whatever its size. The WHERE of DO UPDATE is the version rule of
- * version.ts: row comparison in Postgres is lexicographic, and -infinity stands for a null
- * workspace_updated_at so that it sorts below every timestamp. `target` is SQL-ready (escaped).
+ * a batch is a single round trip whatever its size. The WHERE of DO UPDATE is the rule of
+ * version.ts (the later position on the gold topic wins). It is evaluated on the row as locked by
+ * the upsert, so a writer that lost its partition but still writes (a zombie) cannot put an earlier
+ * record over a later one. `target` is SQL-ready (escaped).
  */
 function upsertSql(target: string): string {
   return `
 INSERT INTO ${target} AS g (${names.join(', ')})
 SELECT * FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}`).join(', ')})
 ON CONFLICT (job_id) DO UPDATE SET ${updates}
-WHERE (EXCLUDED.job_updated_at, COALESCE(EXCLUDED.workspace_updated_at, '-infinity'::timestamptz))
-    > (g.job_updated_at, COALESCE(g.workspace_updated_at, '-infinity'::timestamptz))`;
+WHERE ${positionWinsSql('EXCLUDED', 'g')}`;
 }
 
 export const GOLD_TABLE = 'gold.enrichment_jobs';
@@ -69,7 +72,8 @@ export function createPostgresGoldSink(deps: { pool: pg.Pool; table?: string }):
   return {
     async write(records) {
       if (records.length === 0) return 0;
-      const params = COLUMNS.map(([, , value]) => records.map(value));
+      const latest = latestPerJob(records);
+      const params = COLUMNS.map(([, , value]) => latest.map(value));
       const res = await deps.pool.query(sql, params);
       return res.rowCount ?? 0;
     },

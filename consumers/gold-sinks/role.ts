@@ -75,10 +75,11 @@ async function startGoldSink(
   return { summary: `${options.topic} → ${store.summary} (group ${groupId})`, metrics: [metrics], close };
 }
 
-/** gold.enrichment-jobs → Postgres gold.enrichment_jobs, upserted with the version guard. */
+/** gold.enrichment-jobs → Postgres gold.enrichment_jobs, upserted with the rule of version.ts. */
 export const goldPostgresRole: RoleDefinition = {
   name: 'gold-postgres',
-  description: 'upserts the gold topic into Postgres gold.enrichment_jobs (newest version wins)',
+  description:
+    'upserts the gold topic into Postgres gold.enrichment_jobs (the latest record on the topic wins)',
   start: (ctx) =>
     startGoldSink(
       'postgres',
@@ -95,19 +96,21 @@ export const goldPostgresRole: RoleDefinition = {
     ),
 };
 
-/** gold.enrichment-jobs → MongoDB <database>.<collection>, guarded bulk upserts. */
+/** gold.enrichment-jobs → MongoDB <database>.<collection>: read the stored positions, decide, write by _id. */
 export const goldMongoRole: RoleDefinition = {
   name: 'gold-mongo',
-  description: 'upserts the gold topic into MongoDB (newest version wins), with the dashboard indexes',
+  description:
+    'upserts the gold topic into MongoDB (the latest record on the topic wins), with the dashboard indexes',
   start: (ctx) =>
     startGoldSink(
       'mongo',
-      async ({ infra }, { mongo }) => {
+      async ({ infra, logger }, { mongo }) => {
         const client = new MongoClient(infra.mongo.url);
         try {
           await client.connect();
           const sink = createMongoGoldSink({
             collection: client.db(mongo.database).collection<GoldDocument>(mongo.collection),
+            logger,
           });
           await sink.ensureIndexes();
           return { sink, summary: `${mongo.database}.${mongo.collection}`, close: () => client.close() };

@@ -1,43 +1,74 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, type GoldRecord, newestPerJob } from './version.ts';
+import {
+  comparePositions,
+  type GoldRecord,
+  latestPerJob,
+  positionWinsSql,
+  replaces,
+  UNKNOWN_OFFSET,
+} from './version.ts';
 
-const v = (job: number, ws: number | null) => ({ job_updated_at: job, workspace_updated_at: ws });
+const at = (partition: number, offset: number) => ({ partition, offset });
 
-describe('compareVersions', () => {
-  it('orders by job_updated_at first', () => {
-    expect(compareVersions(v(2, null), v(1, 99))).toBeGreaterThan(0);
-    expect(compareVersions(v(1, 99), v(2, null))).toBeLessThan(0);
+describe('comparePositions', () => {
+  it('orders by offset within a partition', () => {
+    expect(comparePositions(at(1, 7), at(1, 6))).toBeGreaterThan(0);
+    expect(comparePositions(at(1, 6), at(1, 7))).toBeLessThan(0);
+    expect(comparePositions(at(1, 6), at(1, 6))).toBe(0);
   });
-  it('then by workspace_updated_at, null lowest', () => {
-    expect(compareVersions(v(1, 5), v(1, null))).toBeGreaterThan(0);
-    expect(compareVersions(v(1, null), v(1, 0))).toBeLessThan(0);
-    expect(compareVersions(v(1, 4), v(1, 5))).toBeLessThan(0);
+  it('orders by partition first, so that every store decides the same way', () => {
+    expect(comparePositions(at(2, 0), at(1, 99))).toBeGreaterThan(0);
+    expect(comparePositions(at(0, 99), at(1, 0))).toBeLessThan(0);
   });
-  it('treats identical versions as equal', () => {
-    expect(compareVersions(v(1, null), v(1, null))).toBe(0);
-    expect(compareVersions(v(1, 3), v(1, 3))).toBe(0);
+  it('puts an unknown position before every known one', () => {
+    expect(comparePositions(at(0, 0), at(5, UNKNOWN_OFFSET))).toBeGreaterThan(0);
+    expect(comparePositions(at(5, UNKNOWN_OFFSET), at(0, 0))).toBeLessThan(0);
+    expect(comparePositions(at(0, UNKNOWN_OFFSET), at(3, UNKNOWN_OFFSET))).toBe(0);
   });
 });
 
-describe('newestPerJob', () => {
-  const rec = (id: string, job: number, ws: number | null, offset: string): GoldRecord => ({
-    value: { job_id: id, ...v(job, ws) } as GoldRecord['value'],
-    partition: 0,
+describe('replaces', () => {
+  it('stores a record when nothing is stored, or when it is later on the topic', () => {
+    expect(replaces(at(0, 0), undefined)).toBe(true);
+    expect(replaces(at(0, 5), at(0, 4))).toBe(true);
+    expect(replaces(at(0, 0), at(0, UNKNOWN_OFFSET))).toBe(true);
+  });
+  it('changes nothing for the same record again or an earlier one', () => {
+    expect(replaces(at(0, 5), at(0, 5))).toBe(false);
+    expect(replaces(at(0, 4), at(0, 5))).toBe(false);
+  });
+});
+
+describe('positionWinsSql', () => {
+  it('is the same rule in SQL, over the two aliases', () => {
+    expect(positionWinsSql('EXCLUDED', 'g')).toBe(
+      '(g.source_offset < 0 OR (EXCLUDED.source_partition, EXCLUDED.source_offset) > (g.source_partition, g.source_offset))',
+    );
+  });
+});
+
+describe('latestPerJob', () => {
+  const rec = (id: string, jobUpdatedAt: number, offset: string, partition = 0): GoldRecord => ({
+    value: { job_id: id, job_updated_at: jobUpdatedAt, workspace_updated_at: null } as GoldRecord['value'],
+    partition,
     offset,
   });
-  it('keeps the newest version per job whatever the arrival order', () => {
-    const out = newestPerJob([
-      rec('a', 3, null, '0'),
-      rec('b', 1, 1, '1'),
-      rec('a', 1, 9, '2'),
-      rec('a', 3, 1, '3'),
+  it('keeps the latest record on the topic per job, whatever its timestamps', () => {
+    const out = latestPerJob([
+      rec('a', 3, '10'),
+      rec('b', 1, '11'),
+      rec('a', 9, '12'),
+      rec('a', 1, '13'), // older job_updated_at, but later on the topic: it wins
     ]);
     expect(out.map((r) => [r.value.job_id, r.offset])).toEqual([
-      ['a', '3'],
-      ['b', '1'],
+      ['a', '13'],
+      ['b', '11'],
     ]);
   });
-  it('keeps the later offset on equal versions', () => {
-    expect(newestPerJob([rec('a', 1, 1, '5'), rec('a', 1, 1, '6')])[0]!.offset).toBe('6');
+  it('compares offsets as numbers, not text', () => {
+    expect(latestPerJob([rec('a', 1, '10'), rec('a', 1, '9')])[0]!.offset).toBe('10');
+  });
+  it('keeps one of a record delivered twice', () => {
+    expect(latestPerJob([rec('a', 1, '5'), rec('a', 1, '5')])).toHaveLength(1);
   });
 });

@@ -1,24 +1,60 @@
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 
 /**
- * The version of a gold record, and the one rule both sinks use to decide whether a record may
- * replace what is stored:
+ * The one rule every gold sink uses to decide whether a record may replace what is stored: the
+ * record's POSITION on the gold topic, not the timestamps it carries.
  *
- *   version = (job_updated_at, workspace_updated_at), compared lexicographically:
- *   first job_updated_at; when equal, workspace_updated_at, where null (workspace not resolved yet)
- *   is lower than any timestamp. A record replaces the stored one only when its version is strictly
- *   greater; an equal version is the same record again (a replay or redelivery) and changes nothing.
+ *   position = (source_partition, source_offset), compared left to right.
+ *   A record replaces the stored one only when its position is strictly greater. An equal position
+ *   is the same record again (a redelivery or a replay) and changes nothing.
+ *   A stored offset below 0 (UNKNOWN_OFFSET) means "position unknown": any record replaces it.
  *
- * The same rule is written in SQL (postgres-sink.ts) and as a MongoDB filter (mongo-sink.ts).
+ * Why the position: the gold topic is the truth the sinks copy, and its latest record per key is
+ * what compaction keeps and what every other consumer sees last. A key always lives on one
+ * partition (the partition count is fixed; changing it needs `tributary reset`), and there the
+ * greater offset is the later record, so every store ends equal to the topic's latest record per
+ * key, whatever the order or the number of times it reads them, and every store decides the same
+ * way. Timestamps cannot promise that: when a source's versions go backward (a restored backup, a
+ * re-seeded world, a rebuild that corrects a record), a later record can carry an older
+ * (job_updated_at, workspace_updated_at), and a timestamp guard would keep the record the topic no
+ * longer says.
+ *
+ * Positions are only comparable within one gold topic. `tributary reset` empties the stores with
+ * the groups (and, with --topics, recreates the topic), so a recreated topic starts on empty stores;
+ * `tributary rebuild-gold` swaps in stores written from a shadow topic and marks their positions
+ * unknown (ops/rebuild/swap.ts), so the first record of the real topic replaces each of them.
+ *
+ * This file is the rule, once: `comparePositions` for the sinks that decide in this process
+ * (MongoDB), `positionWinsSql` for the sink that decides in its database (Postgres).
  */
-export type GoldVersion = Pick<EnrichmentJobGold, 'job_updated_at' | 'workspace_updated_at'>;
+export interface GoldPosition {
+  partition: number;
+  offset: number;
+}
 
-/** < 0 when a is older than b, 0 when equal, > 0 when a is newer. */
-export function compareVersions(a: GoldVersion, b: GoldVersion): number {
-  if (a.job_updated_at !== b.job_updated_at) return a.job_updated_at - b.job_updated_at;
-  const aw = a.workspace_updated_at ?? Number.NEGATIVE_INFINITY;
-  const bw = b.workspace_updated_at ?? Number.NEGATIVE_INFINITY;
-  return aw === bw ? 0 : aw < bw ? -1 : 1;
+export const UNKNOWN_OFFSET = -1;
+
+/** < 0 when a is earlier on the gold topic than b, 0 when it is the same position, > 0 when later. */
+export function comparePositions(a: GoldPosition, b: GoldPosition): number {
+  const aKnown = a.offset >= 0;
+  const bKnown = b.offset >= 0;
+  if (!aKnown || !bKnown) return aKnown === bKnown ? 0 : aKnown ? 1 : -1;
+  if (a.partition !== b.partition) return a.partition - b.partition;
+  return a.offset - b.offset;
+}
+
+/** Whether a record at `position` replaces what is stored (`undefined`: nothing stored). */
+export function replaces(position: GoldPosition, stored: GoldPosition | undefined): boolean {
+  return stored === undefined || comparePositions(position, stored) > 0;
+}
+
+/**
+ * The rule as a Postgres boolean expression over two row aliases that both have source_partition
+ * and source_offset (e.g. `EXCLUDED` and the target's alias in INSERT … ON CONFLICT … WHERE): true
+ * when `record` replaces `stored`. Row comparison in Postgres is lexicographic, as above.
+ */
+export function positionWinsSql(record: string, stored: string): string {
+  return `(${stored}.source_offset < 0 OR (${record}.source_partition, ${record}.source_offset) > (${stored}.source_partition, ${stored}.source_offset))`;
 }
 
 /** A gold record with where it was read on the gold topic. */
@@ -28,16 +64,21 @@ export interface GoldRecord {
   offset: string;
 }
 
+export const positionOf = (r: GoldRecord): GoldPosition => ({
+  partition: r.partition,
+  offset: Number(r.offset),
+});
+
 /**
- * The newest version of each job in a batch (one upsert per job: Postgres cannot update a row twice
- * in one INSERT … ON CONFLICT, and an unordered Mongo bulk does not order writes to one document).
- * On equal versions the later offset wins, as it would when written one by one.
+ * The record of each job that wins by the rule, i.e. the last one on the topic (one write per job:
+ * Postgres cannot update a row twice in one INSERT … ON CONFLICT, and an unordered MongoDB bulk does
+ * not order writes to one document). Keeps the first-seen order of the jobs.
  */
-export function newestPerJob(records: readonly GoldRecord[]): GoldRecord[] {
-  const newest = new Map<string, GoldRecord>();
+export function latestPerJob(records: readonly GoldRecord[]): GoldRecord[] {
+  const latest = new Map<string, GoldRecord>();
   for (const r of records) {
-    const seen = newest.get(r.value.job_id);
-    if (!seen || compareVersions(r.value, seen.value) >= 0) newest.set(r.value.job_id, r);
+    const seen = latest.get(r.value.job_id);
+    if (!seen || replaces(positionOf(r), positionOf(seen))) latest.set(r.value.job_id, r);
   }
-  return [...newest.values()];
+  return [...latest.values()];
 }

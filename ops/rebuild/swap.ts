@@ -5,6 +5,7 @@ import pg from 'pg';
 import { TributaryError } from '../../common/errors.ts';
 import { createTopicLimits, sendWithinLimits } from '../../common/kafka-limits.ts';
 import { registerValueSchema } from '../../common/registry.ts';
+import { UNKNOWN_OFFSET } from '../../consumers/gold-sinks/version.ts';
 import type { LatestRecord } from './gold-contents.ts';
 import { splitTable } from './names.ts';
 import { qualified } from './shadow-stores.ts';
@@ -15,6 +16,10 @@ import { qualified } from './shadow-stores.ts';
  * Postgres: in ONE transaction, the current table is dropped and the shadow renamed to its name,
  * and the shadow's indexes get the current indexes' names back (matched by definition), so readers
  * see the old table or the new one, never neither, and later migrations find the names they know.
+ *
+ * The shadow's rows carry positions on the shadow topic, which mean nothing on the real gold topic
+ * the sinks read next: they are marked unknown (consumers/gold-sinks/version.ts), so the first
+ * record of the real topic replaces each row, whatever its offset.
  */
 export async function swapPostgres(pool: pg.Pool, current: string, shadow: string): Promise<void> {
   const [, name] = splitTable(current);
@@ -24,6 +29,7 @@ export async function swapPostgres(pool: pg.Pool, current: string, shadow: strin
     await client.query(`LOCK TABLE ${qualified(current)}, ${qualified(shadow)} IN ACCESS EXCLUSIVE MODE`);
     const before = await indexes(client, current);
     const after = await indexes(client, shadow);
+    await client.query(`UPDATE ${qualified(shadow)} SET source_offset = $1`, [UNKNOWN_OFFSET]);
     await client.query(`DROP TABLE ${qualified(current)}`).catch((err: Error) => {
       throw new TributaryError(`cannot replace ${current}: ${err.message}`, {
         fix: 'drop the objects that depend on the table (views…), swap, then recreate them',
@@ -65,13 +71,20 @@ async function indexes(client: pg.PoolClient, table: string): Promise<Map<string
   return out;
 }
 
-/** MongoDB: renameCollection with dropTarget (atomic on MongoDB; supported by mongo-java-server). */
+/**
+ * MongoDB: renameCollection with dropTarget (atomic on MongoDB; supported by mongo-java-server),
+ * after marking the shadow's positions unknown as for Postgres.
+ */
 export async function swapMongo(
   mongo: MongoClient,
   database: string,
   current: string,
   shadow: string,
 ): Promise<void> {
+  await mongo
+    .db(database)
+    .collection(shadow)
+    .updateMany({}, { $set: { source_offset: UNKNOWN_OFFSET } });
   await mongo.db(database).collection(shadow).rename(current, { dropTarget: true });
 }
 

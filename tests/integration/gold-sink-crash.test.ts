@@ -47,16 +47,19 @@ describe('gold sinks process killed with SIGKILL', () => {
     await mongo.close();
   });
 
-  it('ends with the newest version of every job in Postgres and MongoDB', async () => {
+  it('ends with the latest record of every job on the topic in Postgres and MongoDB', async () => {
     await Promise.all([admin.connect(), mongo.connect()]);
     await createTopics(admin, [topic, `dlq.${topic}`, metricsTopicOf(topic)]);
     const { encode } = await avroEncoder(createSchemaRegistry(infra.registry), topic, 'enrichment-job-gold');
-    // Versions v = 0 … VERSIONS-1 of each job in a scrambled order; the newest is (T+VERSIONS-1, T+1).
+    // Versions v = 0 … VERSIONS-1 of each job published in a scrambled order, so timestamps go up and
+    // down on the topic; the last one published (the topic's latest) is the 'completed' one, whose
+    // timestamps are not the greatest.
+    const order = Array.from({ length: VERSIONS }, (_, v) => (v * 17) % VERSIONS);
+    const last = order[VERSIONS - 1]!;
     const version = (id: string, v: number): EnrichmentJobGold =>
-      v === VERSIONS - 1
+      v === last
         ? goldRecord(id, T + v, T + 1, { status: 'completed', is_terminal: true })
         : goldRecord(id, T + v, v % 3 === 0 ? null : T + 100 - v);
-    const order = Array.from({ length: VERSIONS }, (_, v) => (v * 17) % VERSIONS);
     const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     try {
@@ -125,7 +128,7 @@ describe('gold sinks process killed with SIGKILL', () => {
       expect(r).toEqual({
         job_id: r.job_id,
         status: 'completed',
-        job_updated_at: new Date(T + VERSIONS - 1),
+        job_updated_at: new Date(T + last),
         workspace_updated_at: new Date(T + 1),
       });
     }
@@ -142,7 +145,7 @@ describe('gold sinks process killed with SIGKILL', () => {
       expect(d).toEqual({
         _id: d._id,
         status: 'completed',
-        job_updated_at: new Date(T + VERSIONS - 1),
+        job_updated_at: new Date(T + last),
         workspace_updated_at: new Date(T + 1),
       });
     }

@@ -10,6 +10,7 @@ import { waitFor } from '../../common/wait-for.ts';
 import { createMongoGoldSink, type GoldDocument } from '../../consumers/gold-sinks/mongo-sink.ts';
 import { createPostgresGoldSink } from '../../consumers/gold-sinks/postgres-sink.ts';
 import { goldMongoRole, goldPostgresRole } from '../../consumers/gold-sinks/role.ts';
+import { readRanges, wholeTopics } from '../../ops/reader.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import {
   avroEncoder,
@@ -43,12 +44,13 @@ describe('gold sinks (Postgres and MongoDB)', () => {
     TRIBUTARY_GOLD_BATCH_SIZE: '7',
   };
   const jobIds = Array.from({ length: 4 }, () => randomUUID());
+  const registry = createSchemaRegistry(infra.registry);
   let encode: (v: EnrichmentJobGold) => Promise<Buffer>;
 
   beforeAll(async () => {
     await Promise.all([admin.connect(), producer.connect(), mongo.connect()]);
     await createTopics(admin, [topic, `dlq.${topic}`, metricsTopicOf(topic)]);
-    encode = (await avroEncoder(createSchemaRegistry(infra.registry), topic, 'enrichment-job-gold')).encode;
+    encode = (await avroEncoder(registry, topic, 'enrichment-job-gold')).encode;
   });
   afterAll(async () => {
     await producer.disconnect();
@@ -99,30 +101,97 @@ describe('gold sinks (Postgres and MongoDB)', () => {
       .sort({ _id: 1 })
       .toArray();
 
-  // Per job: versions whose newest is (job, ws) = (T+3, T+2); the others are older by the rule.
-  const versions = (id: string) => [
+  // Per job, in topic order: the 'completed' record (T+3, T+2) is the LAST one published, so it is
+  // the topic's latest; the others carry greater and smaller timestamps, which decide nothing.
+  const earlier = (id: string) => [
     goldRecord(id, T + 1, null),
+    goldRecord(id, T + 9, T + 9),
+    goldRecord(id, T + 3, null),
+    goldRecord(id, T + 2, T + 9),
+  ];
+  const latest = (id: string) =>
     goldRecord(id, T + 3, T + 2, {
       status: 'completed',
       is_terminal: true,
       finished_at: T + 3,
       duration_ms: 3,
-    }),
-    goldRecord(id, T + 3, null),
-    goldRecord(id, T + 2, T + 9),
-    goldRecord(id, T + 3, T + 1),
-  ];
-  const newest = (id: string) => versions(id)[1]!;
+    });
 
-  it('keeps the newest version of each job whatever the order, and ignores older versions and replays', async () => {
-    // Out of order: for half the jobs the newest comes first, for the others in the middle.
-    await publish(jobIds.flatMap((id, i) => (i % 2 === 0 ? versions(id) : versions(id).reverse())));
+  /** The latest record per key on the test's gold topic, with where it is. */
+  async function topicLatest(): Promise<
+    Map<string, { partition: number; offset: string; record: EnrichmentJobGold }>
+  > {
+    const out = new Map<string, { partition: number; offset: string; record: EnrichmentJobGold }>();
+    await readRanges({ kafka, admin }, await wholeTopics(admin, [topic]), async ({ partition, message }) => {
+      if (message.key === null || message.value === null) return undefined;
+      const record = (await registry.decode(message.value)) as EnrichmentJobGold;
+      out.set(message.key.toString(), { partition, offset: message.offset, record });
+      return undefined;
+    });
+    return out;
+  }
+
+  /** Both stores hold, for each id, exactly the topic's latest record (its position and its versions). */
+  async function expectStoresEqualTopic(ids: string[]) {
+    const onTopic = await topicLatest();
+    const want = ids.map((id) => {
+      const t = onTopic.get(id)!;
+      return {
+        id,
+        partition: t.partition,
+        offset: t.offset,
+        status: t.record.status,
+        job_updated_at: new Date(t.record.job_updated_at),
+        workspace_updated_at:
+          t.record.workspace_updated_at === null ? null : new Date(t.record.workspace_updated_at),
+      };
+    });
+    const rows = (
+      await pool.query('SELECT * FROM gold.enrichment_jobs WHERE job_id = ANY($1::uuid[])', [ids])
+    ).rows;
+    const docs = await mongo
+      .db('tributary')
+      .collection<{ _id: string } & Record<string, unknown>>(collection)
+      .find({ _id: { $in: ids } })
+      .toArray();
+    const sorted = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
+    expect(
+      sorted(
+        rows.map((r) => ({
+          id: r.job_id,
+          partition: r.source_partition,
+          offset: r.source_offset,
+          status: r.status,
+          job_updated_at: r.job_updated_at,
+          workspace_updated_at: r.workspace_updated_at,
+        })),
+      ),
+    ).toEqual(sorted(want));
+    expect(
+      sorted(
+        docs.map((d) => ({
+          id: d._id,
+          partition: d.source_partition,
+          offset: String(d.source_offset),
+          status: d.status,
+          job_updated_at: d.job_updated_at,
+          workspace_updated_at: d.workspace_updated_at,
+        })),
+      ),
+    ).toEqual(sorted(want));
+  }
+
+  it('keeps the latest record of each job on the topic whatever its timestamps, and ignores replays', async () => {
+    // Before the latest: for half the jobs in one order, for the others reversed.
+    await publish(
+      jobIds.flatMap((id, i) => [...(i % 2 === 0 ? earlier(id) : earlier(id).reverse()), latest(id)]),
+    );
     await runUntilCaughtUp();
 
     const rows = await pgRows();
     expect(rows).toHaveLength(jobIds.length);
     for (const row of rows) {
-      const want = newest(row.job_id);
+      const want = latest(row.job_id);
       expect(row).toMatchObject({
         status: 'completed',
         is_terminal: true,
@@ -140,7 +209,7 @@ describe('gold sinks (Postgres and MongoDB)', () => {
     const docs = await mongoDocs();
     expect(docs).toHaveLength(jobIds.length);
     for (const doc of docs) {
-      const want = newest(doc._id);
+      const want = latest(doc._id);
       expect(doc).toMatchObject({
         job_id: doc._id,
         status: 'completed',
@@ -164,18 +233,27 @@ describe('gold sinks (Postgres and MongoDB)', () => {
       ]),
     );
 
-    // An older version after the newest changes nothing, not even written_at.
+    await expectStoresEqualTopic(jobIds);
+
+    // A later record with OLDER timestamps (a source whose versions went backward) wins: it is the
+    // topic's latest. Both stores agree with the topic, not with the timestamps.
     await publish(jobIds.map((id) => goldRecord(id, T + 2, T + 50, { status: 'failed' })));
     await runUntilCaughtUp();
-    expect(await pgRows()).toEqual(rows);
-    expect(await mongoDocs()).toEqual(docs);
+    await expectStoresEqualTopic(jobIds);
+    const afterBackward = await pgRows();
+    expect(afterBackward.map((r) => [r.status, r.job_updated_at])).toEqual(
+      jobIds.map(() => ['failed', new Date(T + 2)]),
+    );
+    const backwardDocs = await mongoDocs();
+    expect(backwardDocs.map((d) => (d as { status?: string }).status)).toEqual(jobIds.map(() => 'failed'));
 
     // A replay of the whole topic from the earliest offset changes nothing either.
     await admin.resetOffsets({ groupId: env.TRIBUTARY_GOLD_POSTGRES_GROUP, topic, earliest: true });
     await admin.resetOffsets({ groupId: env.TRIBUTARY_GOLD_MONGO_GROUP, topic, earliest: true });
     await runUntilCaughtUp();
-    expect(await pgRows()).toEqual(rows);
-    expect(await mongoDocs()).toEqual(docs);
+    // … not even written_at.
+    expect(await pgRows()).toEqual(afterBackward);
+    expect(await mongoDocs()).toEqual(backwardDocs);
 
     // A newer version still wins (the guard is not stuck).
     await publish([goldRecord(jobIds[0]!, T + 4, null, { status: 'canceled' })]);
@@ -185,38 +263,49 @@ describe('gold sinks (Postgres and MongoDB)', () => {
       status: 'canceled',
       workspace_updated_at: null,
     });
+    await expectStoresEqualTopic(jobIds);
   });
 
-  it('applies the version rule in both stores, written directly (null workspace version lowest)', async () => {
+  it('applies the rule in both stores, written directly (the later position on the topic wins)', async () => {
     const table = `public.${uniqueName('gold_sink').replace('-', '_')}`;
     await pool.query(`CREATE TABLE ${table} (LIKE gold.enrichment_jobs INCLUDING ALL)`);
     const coll = mongo.db('tributary').collection<GoldDocument>(uniqueName('gold_sink'));
     try {
       const pgSink = createPostgresGoldSink({ pool, table });
       const mongoSink = createMongoGoldSink({ collection: coll });
+      await mongoSink.ensureIndexes();
       const id = randomUUID();
       const rec = (job: number, ws: number | null, offset: string) => ({
         value: goldRecord(id, T + job, ws === null ? null : T + ws),
         partition: 0,
         offset,
       });
+      const stored = async () => {
+        const row = (await pool.query(`SELECT source_offset FROM ${table} WHERE job_id = $1`, [id])).rows[0];
+        const doc = await coll.findOne({ _id: id });
+        return [row?.source_offset, String(doc?.source_offset)];
+      };
       // [record, stored afterwards (its offset)]: each step compared with what is stored.
       const steps: Array<[ReturnType<typeof rec>, string]> = [
-        [rec(5, null, '1'), '1'], // first version: inserted
-        [rec(5, null, '2'), '1'], // same version again: no change
-        [rec(5, 3, '3'), '3'], // same job version, workspace resolved: newer
-        [rec(5, 2, '4'), '3'], // older workspace version: ignored
-        [rec(4, 9, '5'), '3'], // older job version, whatever the workspace: ignored
-        [rec(6, null, '6'), '6'], // newer job version, workspace unresolved again: newer
+        [rec(5, null, '1'), '1'], // first record: inserted
+        [rec(5, null, '1'), '1'], // the same record redelivered: no change
+        [rec(5, 3, '3'), '3'], // later on the topic: replaces
+        [rec(9, 9, '2'), '3'], // earlier on the topic, whatever its timestamps: ignored
+        [rec(4, 9, '5'), '5'], // later on the topic with an older job version: replaces
+        [rec(6, null, '10'), '10'], // offsets compare as numbers ('10' > '5')
       ];
       for (const [record, storedOffset] of steps) {
-        const changed = storedOffset === record.offset ? 1 : 0;
+        const changed = storedOffset === record.offset && (await stored())[0] !== record.offset ? 1 : 0;
         expect(await pgSink.write([record])).toBe(changed);
         expect(await mongoSink.write([record])).toBe(changed);
-        const row = (await pool.query(`SELECT source_offset FROM ${table} WHERE job_id = $1`, [id])).rows[0];
-        expect(row.source_offset).toBe(storedOffset);
-        expect((await coll.findOne({ _id: id }))?.source_offset).toBe(Number(storedOffset));
+        expect(await stored()).toEqual([storedOffset, storedOffset]);
       }
+      // A store swapped in by rebuild-gold has unknown positions (-1): any record of the topic replaces it.
+      await pool.query(`UPDATE ${table} SET source_offset = -1`);
+      await coll.updateMany({}, { $set: { source_offset: -1 } });
+      expect(await pgSink.write([rec(1, null, '0')])).toBe(1);
+      expect(await mongoSink.write([rec(1, null, '0')])).toBe(1);
+      expect(await stored()).toEqual(['0', '0']);
     } finally {
       await pool.query(`DROP TABLE ${table}`);
       await coll.drop().catch(() => {});
