@@ -57,7 +57,12 @@ export async function up(opts: InfraOptions, log: Log): Promise<EndpointStatus[]
   const admin = createKafka(opts.kafka, 'tributary-infra').admin();
   try {
     await admin.connect();
-    const created = await ensureTopics(admin, opts.topicPartitions);
+    // Returns once every topic has a leader that answers, so roles started right after can use them.
+    const created = await ensureTopics(admin, opts.topicPartitions, undefined, {
+      onRetry: ({ attempt, error }) => {
+        if (attempt >= 3) log(`kafka: topics not usable yet (${(error as Error).message}), waiting`);
+      },
+    });
     if (created.length > 0) log(`kafka: created topics ${created.join(', ')}`);
   } finally {
     await admin.disconnect();
