@@ -16,6 +16,7 @@ import {
   workspaceRecord,
 } from '../support/consumer-fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
 const RECORDS = 4000;
@@ -27,7 +28,7 @@ describe('bronze process killed with SIGKILL', () => {
   const kafka = createKafka(infra.kafka, uniqueName('bronze-crash'));
   const admin = kafka.admin();
   afterAll(async () => {
-    await admin.deleteTopics({ topics: [topic, `dlq.${topic}`, metricsTopicOf(topic)] }).catch(() => {});
+    await dropTopics(admin, [topic, `dlq.${topic}`, metricsTopicOf(topic)]);
     await admin.disconnect();
     await pool.query('DELETE FROM bronze.workspaces WHERE topic = $1', [topic]);
     await pool.end();

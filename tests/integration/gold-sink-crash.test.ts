@@ -19,6 +19,7 @@ import {
   spawnRoleProcess,
 } from '../support/consumer-fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
 const JOBS = 60;
@@ -35,7 +36,7 @@ describe('gold sinks process killed with SIGKILL', () => {
   const collection = uniqueName('enrichment_jobs');
   const jobIds = Array.from({ length: JOBS }, () => randomUUID());
   afterAll(async () => {
-    await admin.deleteTopics({ topics: [topic, `dlq.${topic}`, metricsTopicOf(topic)] }).catch(() => {});
+    await dropTopics(admin, [topic, `dlq.${topic}`, metricsTopicOf(topic)]);
     await admin.disconnect();
     await pool.query('DELETE FROM gold.enrichment_jobs WHERE job_id = ANY($1::uuid[])', [jobIds]);
     await pool.end();

@@ -12,7 +12,7 @@ import type {
 import { type RoleProcess, spawnRole } from '../support/child.ts';
 import { job, workspace } from '../support/fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
-import { consumeUntil } from '../support/kafka.ts';
+import { consumeUntil, dropTopics } from '../support/kafka.ts';
 import {
   createProcessorTopics,
   expectedGold,
@@ -67,7 +67,7 @@ describe('stream processor under kill -9', () => {
   });
   afterAll(async () => {
     await proc?.kill9();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await dropTopics(admin, Object.values(topics));
     await admin.disconnect();
   });
 

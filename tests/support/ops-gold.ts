@@ -15,7 +15,7 @@ import { createDeadLetterQueue } from '../../consumers/shared/dead-letter.ts';
 import type { InfraOptions } from '../../infra/options.ts';
 import { FAST_GROUP_ENV, silentLogger } from './consumer-fixtures.ts';
 import { uniqueName } from './infra.ts';
-import { createTopics, groupCaughtUp } from './kafka.ts';
+import { createTopics, dropTopics, groupCaughtUp } from './kafka.ts';
 
 /**
  * A complete, private gold for the rebuild-gold tests: raw topics, the real processor (its role),
@@ -133,7 +133,7 @@ export function goldFixture() {
       }
     },
     async drop(admin: Admin, pool: pg.Pool, mongo: MongoClient) {
-      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+      await dropTopics(admin, Object.values(topics));
       await admin.deleteGroups(Object.values(groups)).catch(() => {});
       await pool.query(`DROP TABLE IF EXISTS ${table}`);
       await mongo
