@@ -254,7 +254,11 @@ export function topicError(err: unknown, what: string, topics: readonly string[]
   );
 }
 
-async function untilDone(
+/**
+ * Runs `attempt` until it succeeds, retrying transient Kafka errors (and retriable TributaryErrors)
+ * with common/retry.ts until the deadline; other errors are thrown at once as one naming `topics`.
+ */
+export async function untilDone(
   what: string,
   topics: readonly string[],
   opts: TopicLifecycleOptions,

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import { createKafka } from '../common/kafka.ts';
+import type { RetryEvent } from '../common/retry.ts';
+import { warmCoordinators } from './coordinators.ts';
 import { migrate } from './migrate.ts';
 import type { InfraOptions } from './options.ts';
 import type { Health, LocalService, ServiceName } from './service.ts';
@@ -54,16 +56,19 @@ export async function up(opts: InfraOptions, log: Log): Promise<EndpointStatus[]
     ...services.filter((s) => s !== postgres && s !== registry).map((s) => s.start(log)),
   ]);
   await migrate(opts.postgres.url, log);
-  const admin = createKafka(opts.kafka, 'tributary-infra').admin();
+  const kafka = createKafka(opts.kafka, 'tributary-infra');
+  const admin = kafka.admin();
   try {
     await admin.connect();
-    // Returns once every topic has a leader that answers, so roles started right after can use them.
-    const created = await ensureTopics(admin, opts.topicPartitions, undefined, {
-      onRetry: ({ attempt, error }) => {
+    const waiting = {
+      onRetry: ({ attempt, error }: RetryEvent) => {
         if (attempt >= 3) log(`kafka: topics not usable yet (${(error as Error).message}), waiting`);
       },
-    });
+    };
+    // Returns once every topic has a leader that answers, so roles started right after can use them.
+    const created = await ensureTopics(admin, opts.topicPartitions, undefined, waiting);
     if (created.length > 0) log(`kafka: created topics ${created.join(', ')}`);
+    if (opts.kafka.local) await warmCoordinators(kafka, admin, waiting);
   } finally {
     await admin.disconnect();
   }
