@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { createKafka } from '../common/kafka.ts';
 import type { RetryEvent } from '../common/retry.ts';
+import { WaitTimeoutError, waitFor } from '../common/wait-for.ts';
 import { warmCoordinators } from './coordinators.ts';
 import { migrate } from './migrate.ts';
 import type { InfraOptions } from './options.ts';
@@ -72,7 +73,29 @@ export async function up(opts: InfraOptions, log: Log): Promise<EndpointStatus[]
   } finally {
     await admin.disconnect();
   }
-  return status(opts);
+  return settledStatus(opts);
+}
+
+/**
+ * The status after `up`, where every server has just answered its readiness check: a probe that
+ * times out now (its timeout is 2 s, and a loaded machine can be slower) is asked again for a while
+ * before the server is reported unhealthy.
+ */
+async function settledStatus(opts: InfraOptions, timeoutMs = 30_000): Promise<EndpointStatus[]> {
+  let rows = await status(opts);
+  if (rows.every((r) => r.healthy)) return rows;
+  try {
+    return await waitFor(
+      async () => {
+        rows = await status(opts);
+        return rows.every((r) => r.healthy) ? rows : undefined;
+      },
+      { timeoutMs, intervalMs: 1000, what: 'every server to answer its health check' },
+    );
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    return rows; // still unhealthy after the grace period: reported as such by the caller
+  }
 }
 
 export async function down(opts: InfraOptions, log: Log): Promise<void> {
