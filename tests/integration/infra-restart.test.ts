@@ -60,6 +60,10 @@ describe('local infrastructure restarts', () => {
     );
     const admin = kafka.admin();
     await admin.connect();
+    // `up` on a fresh broker made it create its internal topics (no group or transaction has run yet).
+    expect(await admin.listTopics()).toEqual(
+      expect.arrayContaining(['__consumer_offsets', '__transaction_state']),
+    );
     await createTopics(admin, [{ topic, partitions: 1 }]);
     await admin.disconnect();
     const producer = kafka.producer();
