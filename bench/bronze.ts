@@ -20,6 +20,7 @@ import { createTopicLimits } from '../common/kafka-limits.ts';
 import { createLogger } from '../common/logger.ts';
 import { createRoleMetrics } from '../common/metrics.ts';
 import { createSchemaRegistry, registerValueSchema } from '../common/registry.ts';
+import { createTopicsReady, deleteTopicsGone } from '../common/topic-admin.ts';
 import { waitFor } from '../common/wait-for.ts';
 import { createBronzeConsumer } from '../consumers/bronze/consumer.ts';
 import { createBronzeMetrics } from '../consumers/bronze/ingest.ts';
@@ -171,7 +172,7 @@ async function runCopy(schemaId: number): Promise<number> {
 
 async function cleanUp(): Promise<void> {
   const steps: Array<[string, () => Promise<unknown>]> = [
-    ['topics', () => admin.deleteTopics({ topics: [topic, `dlq.${topic}`] })],
+    ['topics', () => deleteTopicsGone(admin, [topic, `dlq.${topic}`])],
     ['group', deleteGroup],
     ['bronze rows', () => pool.query('DELETE FROM bronze.workspaces WHERE topic = $1', [topic])],
     ['scratch table', () => pool.query(`DROP TABLE IF EXISTS ${pg.escapeIdentifier(scratch)}`)],
@@ -216,13 +217,10 @@ async function deleteSubject(subject: string): Promise<void> {
 
 try {
   await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: infra.topicPartitions },
-      { topic: `dlq.${topic}`, numPartitions: 1 },
-    ],
-    waitForLeaders: true,
-  });
+  await createTopicsReady(admin, [
+    { topic, numPartitions: infra.topicPartitions },
+    { topic: `dlq.${topic}`, numPartitions: 1 },
+  ]);
   const schemaId = await registerValueSchema(registry, topic, 'workspace');
   log(`filling ${topic} (${infra.topicPartitions} partitions) with ${N} records…`);
   const fillStart = performance.now();

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createKafka } from '../common/kafka.ts';
+import { createTopicsReady, deleteTopicsGone } from '../common/topic-admin.ts';
 import { jobEntry, restoreState, workspaceEntry } from '../consumers/processor/changelog.ts';
 import { infraOptions } from '../infra/options.ts';
 import { job, workspace } from '../tests/support/fixtures.ts';
@@ -29,12 +30,9 @@ const kafka = createKafka(infra.kafka, 'bench-processor-restore');
 const topic = `bench.processor-state.${randomUUID().slice(0, 8)}`;
 const admin = kafka.admin();
 await admin.connect();
-await admin.createTopics({
-  topics: [
-    { topic, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-  ],
-  waitForLeaders: true,
-});
+await createTopicsReady(admin, [
+  { topic, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+]);
 
 try {
   console.log(`filling ${topic} with ${nWorkspaces} workspaces and ${nJobs} jobs…`);
@@ -112,6 +110,8 @@ try {
   console.log(`restore / bare:         ${(restoreSeconds / bareSeconds).toFixed(2)}x`);
   console.log(`state memory (RSS Δ):   ${Math.round((rssAfter - rssBefore) / 1_048_576)} MiB`);
 } finally {
-  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await deleteTopicsGone(admin, [topic]).catch((err) =>
+    console.error(`could not delete ${topic}: ${err.message}`),
+  );
   await admin.disconnect();
 }

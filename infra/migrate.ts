@@ -15,6 +15,9 @@ export async function migrate(databaseUrl: string, log: Log): Promise<string[]> 
     checkOrder: true,
     log: () => {},
     noLock: false,
+    // Two `infra up` at once (two terminals, two test runs against one instance) take turns instead
+    // of the second failing with "Another migration is already running".
+    advisoryLockMode: 'wait',
   });
   if (applied.length > 0) log(`postgres: applied migrations ${applied.map((m) => m.name).join(', ')}`);
   return applied.map((m) => m.name);

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import { createKafka } from '../common/kafka.ts';
 import { maskUrl } from '../common/url.ts';
+import type { RetryEvent } from '../common/retry.ts';
+import { WaitTimeoutError, waitFor } from '../common/wait-for.ts';
+import { warmCoordinators } from './coordinators.ts';
 import { migrate } from './migrate.ts';
 import type { InfraOptions } from './options.ts';
 import type { Health, LocalService, ServiceName } from './service.ts';
@@ -55,15 +58,45 @@ export async function up(opts: InfraOptions, log: Log): Promise<EndpointStatus[]
     ...services.filter((s) => s !== postgres && s !== registry).map((s) => s.start(log)),
   ]);
   await migrate(opts.postgres.url, log);
-  const admin = createKafka(opts.kafka, 'tributary-infra').admin();
+  const kafka = createKafka(opts.kafka, 'tributary-infra');
+  const admin = kafka.admin();
   try {
     await admin.connect();
-    const created = await ensureTopics(admin, opts.topicPartitions);
+    const waiting = {
+      onRetry: ({ attempt, error }: RetryEvent) => {
+        if (attempt >= 3) log(`kafka: topics not usable yet (${(error as Error).message}), waiting`);
+      },
+    };
+    // Returns once every topic has a leader that answers, so roles started right after can use them.
+    const created = await ensureTopics(admin, opts.topicPartitions, undefined, waiting);
     if (created.length > 0) log(`kafka: created topics ${created.join(', ')}`);
+    if (opts.kafka.local) await warmCoordinators(kafka, admin, waiting);
   } finally {
     await admin.disconnect();
   }
-  return status(opts);
+  return settledStatus(opts);
+}
+
+/**
+ * The status after `up`, where every server has just answered its readiness check: a probe that
+ * times out now (its timeout is 2 s, and a loaded machine can be slower) is asked again for a while
+ * before the server is reported unhealthy.
+ */
+async function settledStatus(opts: InfraOptions, timeoutMs = 30_000): Promise<EndpointStatus[]> {
+  let rows = await status(opts);
+  if (rows.every((r) => r.healthy)) return rows;
+  try {
+    return await waitFor(
+      async () => {
+        rows = await status(opts);
+        return rows.every((r) => r.healthy) ? rows : undefined;
+      },
+      { timeoutMs, intervalMs: 1000, what: 'every server to answer its health check' },
+    );
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    return rows; // still unhealthy after the grace period: reported as such by the caller
+  }
 }
 
 export async function down(opts: InfraOptions, log: Log): Promise<void> {

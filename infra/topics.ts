@@ -1,4 +1,5 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
+import { createTopicsReady, type TopicLifecycleOptions } from '../common/topic-admin.ts';
 
 /**
  * Every topic of the pipeline, declared once. Raw topics and the gold topic share a partition count
@@ -94,15 +95,15 @@ export function topicConfigs(partitions: number, specs: readonly TopicSpec[] = T
   }));
 }
 
-/** Creates the topics that do not exist yet; existing ones are left as they are. Returns the created names. */
+/**
+ * Creates the topics that do not exist yet (existing ones are left as they are) and returns once all
+ * of them are usable: leaders elected and answering (common/topic-admin.ts). Returns the created names.
+ */
 export async function ensureTopics(
   admin: Admin,
   partitions: number,
   specs: readonly TopicSpec[] = TOPICS,
+  opts: TopicLifecycleOptions = {},
 ): Promise<string[]> {
-  const existing = new Set(await admin.listTopics());
-  const missing = topicConfigs(partitions, specs).filter((t) => !existing.has(t.topic));
-  if (missing.length === 0) return [];
-  await admin.createTopics({ topics: missing, waitForLeaders: true });
-  return missing.map((t) => t.topic);
+  return createTopicsReady(admin, topicConfigs(partitions, specs), opts);
 }

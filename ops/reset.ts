@@ -2,8 +2,8 @@ import type { Admin } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import type pg from 'pg';
 import { TributaryError } from '../common/errors.ts';
-import { waitFor } from '../common/wait-for.ts';
-import { ensureTopics, TOPICS, type TopicSpec } from '../infra/topics.ts';
+import { recreateTopics } from '../common/topic-admin.ts';
+import { TOPICS, type TopicSpec, topicConfigs } from '../infra/topics.ts';
 import type { OpsOptions } from './options.ts';
 import { qualified } from './rebuild/shadow-stores.ts';
 import { describeMemberList } from './replay.ts';
@@ -91,28 +91,12 @@ export async function applyReset(
     report.groupsDeleted = [...plan.groups];
   }
   if (plan.topics.length > 0) {
-    const names = plan.topics.map((t) => t.name);
-    const existing = new Set(await deps.admin.listTopics());
-    await deps.admin.deleteTopics({ topics: names.filter((n) => existing.has(n)) });
-    // Deletion is asynchronous: a topic is re-created only once the broker has forgotten it.
-    const timeoutMs = opts.timeoutMs ?? 120_000;
-    await waitFor(async () => (await deps.admin.listTopics()).every((t) => !names.includes(t)), {
-      timeoutMs,
-      intervalMs: 500,
-      what: 'the pipeline topics to be deleted',
+    // Deleted, forgotten by the broker, re-created, and usable (leaders answering) before this
+    // returns: `tributary reset --topics --yes && tributary start` must find working topics.
+    await recreateTopics(deps.admin, topicConfigs(opts.partitions, plan.topics), {
+      timeoutMs: opts.timeoutMs ?? 120_000,
     });
-    await waitFor(
-      async () => {
-        await ensureTopics(deps.admin, opts.partitions, plan.topics);
-        return true;
-      },
-      {
-        timeoutMs,
-        intervalMs: 1000,
-        what: 'the pipeline topics to be re-created',
-      },
-    );
-    report.topicsRecreated = names;
+    report.topicsRecreated = plan.topics.map((t) => t.name);
   }
   return report;
 }

@@ -2,6 +2,7 @@ import type { Admin } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { TributaryError } from '../../common/errors.ts';
+import { createTopicsReady, deleteTopicsGone } from '../../common/topic-admin.ts';
 import type { InfraOptions } from '../../infra/options.ts';
 import { deleteSubject } from '../subjects.ts';
 import { type GoldTarget, type ShadowNames, splitTable } from './names.ts';
@@ -40,15 +41,13 @@ export async function createShadow(
   const [meta] = (await deps.admin.fetchTopicMetadata({ topics: [target.rawTopics.workspaces] })).topics;
   const partitions = meta?.partitions.length ?? 1;
   const compact = [{ name: 'cleanup.policy', value: 'compact' }];
-  await deps.admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: names.goldTopic, numPartitions: partitions, replicationFactor: -1, configEntries: compact },
-      { topic: names.stateTopic, numPartitions: partitions, replicationFactor: -1, configEntries: compact },
-      { topic: names.processorDlqTopic, numPartitions: 1, replicationFactor: -1 },
-      { topic: names.sinkDlqTopic, numPartitions: 1, replicationFactor: -1 },
-    ],
-  });
+  // Usable (leaders answering) before the shadow processor and sinks start on them.
+  await createTopicsReady(deps.admin, [
+    { topic: names.goldTopic, numPartitions: partitions, replicationFactor: -1, configEntries: compact },
+    { topic: names.stateTopic, numPartitions: partitions, replicationFactor: -1, configEntries: compact },
+    { topic: names.processorDlqTopic, numPartitions: 1, replicationFactor: -1 },
+    { topic: names.sinkDlqTopic, numPartitions: 1, replicationFactor: -1 },
+  ]);
 }
 
 /** Removes the shadow's topics, groups and registry subject, and (unless swapped in) its stores. */
@@ -67,10 +66,8 @@ export async function removeShadow(
     }
   };
   const topics = [names.goldTopic, names.stateTopic, names.processorDlqTopic, names.sinkDlqTopic];
-  const existing = new Set(await deps.admin.listTopics());
-  await attempt('delete shadow topics', () =>
-    deps.admin.deleteTopics({ topics: topics.filter((t) => existing.has(t)) }),
-  );
+  // Gone when this returns, not only asked for: nothing of the run is left listed afterwards.
+  await attempt('delete shadow topics', () => deleteTopicsGone(deps.admin, topics, { timeoutMs: 60_000 }));
   await attempt('delete shadow groups', () =>
     deps.admin.deleteGroups([names.processorGroup, names.postgresGroup, names.mongoGroup]),
   );

@@ -16,6 +16,7 @@ import {
   workspaceRecord,
 } from '../support/consumer-fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
 const RECORDS = 4000;
@@ -27,7 +28,7 @@ describe('bronze process killed with SIGKILL', () => {
   const kafka = createKafka(infra.kafka, uniqueName('bronze-crash'));
   const admin = kafka.admin();
   afterAll(async () => {
-    await admin.deleteTopics({ topics: [topic, `dlq.${topic}`, metricsTopicOf(topic)] }).catch(() => {});
+    await dropTopics(admin, [topic, `dlq.${topic}`, metricsTopicOf(topic)]);
     await admin.disconnect();
     await pool.query('DELETE FROM bronze.workspaces WHERE topic = $1', [topic]);
     await pool.end();
@@ -72,24 +73,27 @@ describe('bronze process killed with SIGKILL', () => {
       for (let k = 1; k <= KILLS; k++) {
         proc = spawnRoleProcess('consumers/bronze/process.ts', env);
         const threshold = (RECORDS * k) / (KILLS + 1);
-        const running = proc;
         await waitFor(async () => (await count()) >= threshold, {
           timeoutMs: 120_000,
           intervalMs: 50,
-          what: `${threshold} bronze rows before kill ${k} (process output: ${running.output()})`,
+          what: `${threshold} bronze rows before kill ${k}`,
         });
         await proc.kill9();
         atKill.push(await count());
       }
       proc = spawnRoleProcess('consumers/bronze/process.ts', env);
-      const last = proc;
       await waitFor(async () => (await count()) >= RECORDS, {
         timeoutMs: 120_000,
-        what: `all ${RECORDS} rows (process output: ${last.output()})`,
+        what: `all ${RECORDS} rows`,
       });
       expect(await proc.stop()).toBe(0);
       // The graceful stop finished and committed the last batch: nothing left to consume.
       expect(await groupCaughtUp(admin, env.TRIBUTARY_BRONZE_WORKSPACES_GROUP, topic)).toBe(true);
+    } catch (err) {
+      // what the process wrote explains most failures (read when the wait failed, not before it)
+      throw new Error(`${(err as Error).message}\n--- process output ---\n${proc?.output().slice(-6000)}`, {
+        cause: err,
+      });
     } finally {
       await proc?.kill9();
     }

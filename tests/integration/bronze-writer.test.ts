@@ -19,6 +19,7 @@ import {
   workspaceRecord,
 } from '../support/consumer-fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
 
@@ -36,7 +37,7 @@ describe('bronze writer', () => {
   });
   afterAll(async () => {
     await producer.disconnect();
-    await admin.deleteTopics({ topics }).catch(() => {});
+    await dropTopics(admin, topics);
     await admin.disconnect();
     for (const t of topics) {
       await pool.query('DELETE FROM bronze.workspaces WHERE topic = $1', [t]);

@@ -27,6 +27,7 @@ import {
 } from '../../gateway/testing.ts';
 import { launchChromium } from '../support/browser.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { createTopics, dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
 const DASHBOARD = path.resolve('dashboard');
@@ -205,10 +206,10 @@ describe('live dashboard in Chromium', () => {
     admin = kafka.admin();
     producer = kafka.producer();
     await Promise.all([admin.connect(), producer.connect()]);
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })),
-    });
+    await createTopics(
+      admin,
+      Object.values(topics).map((topic) => ({ topic, partitions: 1 })),
+    );
     await producer.send({ topic: topics.raw, messages: Array.from({ length: 40 }, () => ({ value: 'r' })) });
     await producer.send({ topic: topics.dlq, messages: [{ value: 'bad' }, { value: 'worse' }] });
     await admin.setOffsets({
@@ -242,7 +243,7 @@ describe('live dashboard in Chromium', () => {
     await gold?.drop();
     await pool?.end();
     await admin?.deleteGroups([group]).catch(() => {});
-    await admin?.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await dropTopics(admin, Object.values(topics));
     await Promise.all([admin?.disconnect(), producer?.disconnect()]);
   });
 

@@ -1,10 +1,12 @@
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
+import { createTopicsReady, deleteTopicsGone } from '../../common/topic-admin.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { createKafkaWatch } from '../../gateway/live/kafka-watch.ts';
 import { createOffsetHistory } from '../../gateway/live/offset-history.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
 
@@ -34,9 +36,7 @@ describe('gateway Kafka watch', () => {
         await a.disconnect();
       }
     };
-    await withAdmin((a) =>
-      a.createTopics({ waitForLeaders: true, topics: [{ topic: gone, numPartitions: 1 }] }),
-    );
+    await withAdmin((a) => createTopicsReady(a, [{ topic: gone, numPartitions: 1 }]));
     const offsets = createOffsetHistory({ retainMs: 60_000 });
     const watch = await createKafkaWatch({
       kafka,
@@ -50,9 +50,10 @@ describe('gateway Kafka watch', () => {
     try {
       await watch.sample(Date.now());
       expect(offsets.latest(gone)).toEqual([{ topic: gone, partition: 0, high: 0, low: 0 }]);
-      await withAdmin((a) => a.deleteTopics({ topics: [gone] }));
+      // gone for the broker, not only asked for, before the watch samples again
+      await withAdmin((a) => deleteTopicsGone(a, [gone]));
       await withAdmin(async (a) => {
-        await a.createTopics({ waitForLeaders: true, topics: [{ topic: next, numPartitions: 1 }] });
+        await createTopicsReady(a, [{ topic: next, numPartitions: 1 }]);
         await a.setOffsets({ groupId: group, topic: next, partitions: [{ partition: 0, offset: '0' }] });
       });
       // the group's new topic makes kafkajs refresh metadata, the deleted topic included
@@ -67,7 +68,7 @@ describe('gateway Kafka watch', () => {
       await watch.sample(Date.now());
     } finally {
       await watch.close();
-      await withAdmin((a) => a.deleteTopics({ topics: [next] }).catch(() => {}));
+      await withAdmin((a) => dropTopics(a, [next]));
     }
   });
 });

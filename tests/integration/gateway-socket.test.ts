@@ -16,6 +16,7 @@ import {
 import type { Gateway } from '../../gateway/gateway.ts';
 import { createGoldCopy, fixturePool, insertGoldRows, startTestGateway } from '../../gateway/testing.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { createTopics, dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -51,10 +52,10 @@ describe('gateway live socket', () => {
     admin = kafka.admin();
     producer = kafka.producer();
     await Promise.all([admin.connect(), producer.connect()]);
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })),
-    });
+    await createTopics(
+      admin,
+      Object.values(topics).map((topic) => ({ topic, partitions: 1 })),
+    );
     pool = fixturePool(infra);
     gold = await createGoldCopy(pool);
     const ws = { workspaceId: randomUUID(), plan: 'pro', segment: 'smb', country: 'DE' };
@@ -87,7 +88,7 @@ describe('gateway live socket', () => {
     await gold?.drop();
     await pool?.end();
     await admin?.deleteGroups([group]).catch(() => {});
-    await admin?.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await dropTopics(admin, Object.values(topics));
     await Promise.all([admin?.disconnect(), producer?.disconnect()]);
   });
 

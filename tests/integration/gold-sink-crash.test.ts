@@ -19,6 +19,7 @@ import {
   spawnRoleProcess,
 } from '../support/consumer-fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
 const JOBS = 60;
@@ -35,7 +36,7 @@ describe('gold sinks process killed with SIGKILL', () => {
   const collection = uniqueName('enrichment_jobs');
   const jobIds = Array.from({ length: JOBS }, () => randomUUID());
   afterAll(async () => {
-    await admin.deleteTopics({ topics: [topic, `dlq.${topic}`, metricsTopicOf(topic)] }).catch(() => {});
+    await dropTopics(admin, [topic, `dlq.${topic}`, metricsTopicOf(topic)]);
     await admin.disconnect();
     await pool.query('DELETE FROM gold.enrichment_jobs WHERE job_id = ANY($1::uuid[])', [jobIds]);
     await pool.end();
@@ -94,24 +95,27 @@ describe('gold sinks process killed with SIGKILL', () => {
       for (let k = 1; k <= KILLS; k++) {
         proc = spawnRoleProcess('consumers/gold-sinks/process.ts', env);
         const threshold = (total * k) / (KILLS + 1);
-        const running = proc;
         await waitFor(async () => (await progress()) >= threshold, {
           timeoutMs: 120_000,
           intervalMs: 50,
-          what: `${threshold} committed gold records before kill ${k} (process output: ${running.output()})`,
+          what: `${threshold} committed gold records before kill ${k}`,
         });
         await proc.kill9();
         atKill.push(await progress());
       }
       proc = spawnRoleProcess('consumers/gold-sinks/process.ts', env);
-      const last = proc;
       await waitFor(
         async () =>
           (await groupCaughtUp(admin, env.TRIBUTARY_GOLD_POSTGRES_GROUP, topic)) &&
           (await groupCaughtUp(admin, env.TRIBUTARY_GOLD_MONGO_GROUP, topic)),
-        { timeoutMs: 120_000, what: `both sinks to catch up (process output: ${last.output()})` },
+        { timeoutMs: 120_000, what: 'both sinks to catch up' },
       );
       expect(await proc.stop()).toBe(0);
+    } catch (err) {
+      // what the process wrote explains most failures (read when the wait failed, not before it)
+      throw new Error(`${(err as Error).message}\n--- process output ---\n${proc?.output().slice(-6000)}`, {
+        cause: err,
+      });
     } finally {
       await proc?.kill9();
     }

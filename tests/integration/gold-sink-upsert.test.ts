@@ -22,6 +22,7 @@ import {
   silentLogger,
 } from '../support/consumer-fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
 const T = Date.UTC(2026, 1, 1);
@@ -54,7 +55,7 @@ describe('gold sinks (Postgres and MongoDB)', () => {
   });
   afterAll(async () => {
     await producer.disconnect();
-    await admin.deleteTopics({ topics: [topic, `dlq.${topic}`, metricsTopicOf(topic)] }).catch(() => {});
+    await dropTopics(admin, [topic, `dlq.${topic}`, metricsTopicOf(topic)]);
     await admin.disconnect();
     await pool.query('DELETE FROM gold.enrichment_jobs WHERE job_id = ANY($1::uuid[])', [jobIds]);
     await pool.end();

@@ -10,7 +10,7 @@ import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { infraOptions } from '../../infra/options.ts';
 import { down, localServices, reset, up } from '../../infra/runner.ts';
-import { consumeUntil } from '../support/kafka.ts';
+import { consumeUntil, createTopics } from '../support/kafka.ts';
 import { testInfraEnv } from '../support/test-env.ts';
 
 /**
@@ -60,7 +60,11 @@ describe('local infrastructure restarts', () => {
     );
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    // `up` on a fresh broker made it create its internal topics (no group or transaction has run yet).
+    expect(await admin.listTopics()).toEqual(
+      expect.arrayContaining(['__consumer_offsets', '__transaction_state']),
+    );
+    await createTopics(admin, [{ topic, partitions: 1 }]);
     await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
+import { createTopics, dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
 
@@ -19,7 +20,7 @@ describe('infrastructure smoke', () => {
     const registry = new SchemaRegistry({ host: infra.registry.url });
     try {
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await createTopics(admin, [{ topic, partitions: 1 }]);
       const { id } = await registry.register(
         {
           type: SchemaType.AVRO,
@@ -58,7 +59,7 @@ describe('infrastructure smoke', () => {
     } finally {
       await consumer.disconnect();
       await producer.disconnect();
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await dropTopics(admin, [topic]);
       await admin.disconnect();
     }
   });

@@ -7,7 +7,7 @@ import type { OpsOptions } from '../../ops/options.ts';
 import { applyReset, planReset } from '../../ops/reset.ts';
 import { workspace } from '../support/fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
-import { createTopics } from '../support/kafka.ts';
+import { createTopics, dropTopics } from '../support/kafka.ts';
 import { runCli } from '../support/ops-cli.ts';
 
 const infra = testInfra();
@@ -31,7 +31,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+  await dropTopics(admin, Object.values(topics));
   await admin.disconnect();
   await pool.end();
   await mongo.close();
@@ -214,7 +214,7 @@ describe('reset', () => {
         { partition: 0, offset: '0', high: '0', low: '0' },
         { partition: 1, offset: '0', high: '0', low: '0' },
       ]);
-      await admin.deleteTopics({ topics: report.topicsRecreated }).catch(() => {});
+      await dropTopics(admin, report.topicsRecreated);
       await collection.drop().catch(() => {});
     } finally {
       await pool.query(`DROP SCHEMA ${schema} CASCADE`);

@@ -8,7 +8,7 @@ import { HEADERS } from '../../producers/page.ts';
 import type { Workspace } from '../../schemas/generated/types.ts';
 import { job, workspace } from '../support/fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
-import { consumeUntil, createTopics } from '../support/kafka.ts';
+import { consumeUntil, createTopics, dropTopics } from '../support/kafka.ts';
 import { runCli } from '../support/ops-cli.ts';
 
 const infra = testInfra();
@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await producer.disconnect();
-  await admin.deleteTopics({ topics }).catch(() => {});
+  await dropTopics(admin, topics);
   await admin.disconnect();
 });
 

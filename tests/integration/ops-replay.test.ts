@@ -11,7 +11,7 @@ import { parseReplayTarget } from '../../ops/replay-target.ts';
 import { FAST_GROUP_ENV, silentLogger } from '../support/consumer-fixtures.ts';
 import { workspace } from '../support/fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
-import { consumeUntil, createTopics, groupCaughtUp } from '../support/kafka.ts';
+import { consumeUntil, createTopics, dropTopics, groupCaughtUp } from '../support/kafka.ts';
 import { runCli, startCli } from '../support/ops-cli.ts';
 import { publishRaw } from '../support/processor.ts';
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
   await admin.connect();
 });
 afterAll(async () => {
-  await admin.deleteTopics({ topics }).catch(() => {});
+  await dropTopics(admin, topics);
   await admin.disconnect();
   for (const t of topics) await pool.query('DELETE FROM bronze.workspaces WHERE topic = $1', [t]);
   await pool.end();

@@ -17,7 +17,10 @@ import {
 const infra = testInfra();
 
 /** Calls `onLine` with each JSON log line of the child (pino on stderr), from now on. */
-function watchLog(p: RoleProcess, onLine: (line: { msg?: string; api?: string }) => void): void {
+function watchLog(
+  p: RoleProcess,
+  onLine: (line: { msg?: string; api?: string; time?: number }) => void,
+): void {
   let partial = '';
   p.child.stderr!.on('data', (d: Buffer) => {
     const lines = (partial + String(d)).split('\n');
@@ -77,16 +80,19 @@ describe('pollers: kill -9', () => {
       // second began after the pause) publish whatever is left; then a clean stop.
       const last = spawnRole('producers/process.ts', env);
       child = last;
-      const walks = { workspaces: 0, 'enrichment-jobs': 0 };
-      watchLog(last, ({ msg, api }) => {
-        if (msg === 'walk done' && (api === 'workspaces' || api === 'enrichment-jobs')) walks[api]++;
+      const walksDone: Record<string, number[]> = { workspaces: [], 'enrichment-jobs': [] };
+      watchLog(last, ({ msg, api, time }) => {
+        if (msg === 'walk done' && api && api in walksDone) walksDone[api]!.push(time ?? 0);
       });
       await source.admin('POST', '/simulator/pause');
-      walks.workspaces = 0; // count walks that ended after the pause only
-      walks['enrichment-jobs'] = 0;
+      // Walks are told apart by the time the poller logged their end, not by when the line reached
+      // this process: under load a line written before the pause can arrive after it. The first
+      // walk that ended after the pause may have begun before it; the second began after it.
+      const pausedAt = Date.now();
+      const walksAfterPause = (api: string) => walksDone[api]!.filter((t) => t > pausedAt).length;
       const ws = await source.versions('workspaces');
       const jobs = await source.versions('enrichment-jobs');
-      await waitFor(() => walks.workspaces >= 2 && walks['enrichment-jobs'] >= 2, {
+      await waitFor(() => walksAfterPause('workspaces') >= 2 && walksAfterPause('enrichment-jobs') >= 2, {
         timeoutMs: 120_000,
         what: 'two complete walks per poller after the pause',
       });

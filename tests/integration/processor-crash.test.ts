@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
@@ -12,7 +11,7 @@ import type {
 import { type RoleProcess, spawnRole } from '../support/child.ts';
 import { job, workspace } from '../support/fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
-import { consumeUntil } from '../support/kafka.ts';
+import { consumeUntil, dropTopics } from '../support/kafka.ts';
 import {
   createProcessorTopics,
   expectedGold,
@@ -67,7 +66,7 @@ describe('stream processor under kill -9', () => {
   });
   afterAll(async () => {
     await proc?.kill9();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await dropTopics(admin, Object.values(topics));
     await admin.disconnect();
   });
 
@@ -88,8 +87,10 @@ describe('stream processor under kill -9', () => {
       records.slice(240),
     ];
 
-    const opsPort = await freePort();
-    const start = () => spawnRole(ENTRY, { ...childEnv, TRIBUTARY_OPS_PORT: String(opsPort) });
+    // Port 0: each process binds a free port itself and logs it (at info). A port picked here and
+    // reused by every restart could be taken in between, e.g. as the local port of a connection.
+    const start = () =>
+      spawnRole(ENTRY, { ...childEnv, TRIBUTARY_OPS_PORT: '0', TRIBUTARY_LOG_LEVEL: 'info' });
     proc = start();
     for (const chunk of chunks.slice(0, 3)) {
       const before = await goldOffsetSum(topics.gold);
@@ -125,7 +126,14 @@ describe('stream processor under kill -9', () => {
       .map((g) => `${g.job_id}/${g.job_updated_at}/${g.workspace_updated_at}`);
     expect(new Set(emitted).size).toBe(emitted.length);
     // The process serves its health and the role's metrics.
-    const ops = `http://127.0.0.1:${opsPort}`;
+    const last = proc;
+    const ops = await waitFor(
+      () => /health and metrics at (http:\/\/[^/\s"]+)\/healthz/.exec(last.output())?.[1],
+      {
+        timeoutMs: 60_000,
+        what: 'the process to log its ops URL',
+      },
+    );
     await waitFor(async () => (await fetch(`${ops}/readyz`)).ok, {
       timeoutMs: 30_000,
       what: 'the process to be ready',
@@ -135,14 +143,3 @@ describe('stream processor under kill -9', () => {
     expect(await proc.stop()).toBe(0);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -8,7 +8,7 @@ import { createStreamProcessor, type StreamProcessor } from '../../consumers/pro
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { job, workspace } from '../support/fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
-import { consumeUntil } from '../support/kafka.ts';
+import { consumeUntil, dropTopics } from '../support/kafka.ts';
 import {
   createProcessorTopics,
   expectedGold,
@@ -32,7 +32,7 @@ describe('stream processor join', () => {
   });
   afterAll(async () => {
     await processor?.close();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await dropTopics(admin, Object.values(topics));
     await admin.disconnect();
   });
 

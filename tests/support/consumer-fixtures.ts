@@ -5,6 +5,7 @@ import type { Admin, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { inject } from 'vitest';
 import { createLogger } from '../../common/logger.ts';
 import { registerValueSchema } from '../../common/registry.ts';
+import { createTopicsReady } from '../../common/topic-admin.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import type { EnrichmentJob, EnrichmentJobGold, Workspace } from '../../schemas/generated/types.ts';
 import type { SchemaName } from '../../schemas/index.ts';
@@ -68,11 +69,12 @@ export function goldRecord(
   };
 }
 
+/** Creates the topics and returns once they are usable (common/topic-admin.ts). */
 export async function createTopics(admin: Admin, topics: string[], numPartitions = 3): Promise<void> {
-  await admin.createTopics({
-    topics: topics.map((topic) => ({ topic, numPartitions })),
-    waitForLeaders: true,
-  });
+  await createTopicsReady(
+    admin,
+    topics.map((topic) => ({ topic, numPartitions })),
+  );
 }
 
 /** Registers the schema under `<topic>-value` and returns an encoder for it. */

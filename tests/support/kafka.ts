@@ -3,22 +3,36 @@ import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
+import { createTopicsReady, deleteTopicsGone } from '../../common/topic-admin.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { testInfra, uniqueName } from './infra.ts';
 
 /** Kafka helpers for integration tests. Every function closes what it opens. */
 
+/** Creates the topics and returns once they are usable (common/topic-admin.ts). */
 export async function createTopics(
   admin: Admin,
   topics: Array<{ topic: string; partitions?: number; compact?: boolean }>,
 ): Promise<void> {
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: topics.map((t) => ({
+  await createTopicsReady(
+    admin,
+    topics.map((t) => ({
       topic: t.topic,
       numPartitions: t.partitions ?? 3,
       configEntries: t.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
     })),
+  );
+}
+
+/**
+ * A test's clean-up of its own (random) topics: deletes them and waits until they are gone. A
+ * failure is printed, not thrown: a leftover random topic cannot change another test's outcome,
+ * and the afterAll hook that calls this must still close the clients after it.
+ */
+export async function dropTopics(admin: Admin | undefined, topics: readonly string[]): Promise<void> {
+  if (!admin || topics.length === 0) return;
+  await deleteTopicsGone(admin, topics, { timeoutMs: 60_000 }).catch((err: unknown) => {
+    console.warn(`could not delete the test topics ${topics.join(', ')}: ${(err as Error).message}`);
   });
 }
 
@@ -80,6 +94,7 @@ export async function consumeUntil(
     await consumer.disconnect();
     const admin = kafka.admin();
     await admin.connect();
+    // A reader's random group; one left behind (broker busy) changes no test's outcome.
     await admin.deleteGroups([groupId]).catch(() => {});
     await admin.disconnect();
   }
