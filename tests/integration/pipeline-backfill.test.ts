@@ -7,7 +7,7 @@ import { waitFor } from '../../common/wait-for.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { type RoleProcess, spawnRole } from '../support/child.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
-import { consumeUntil, createTopics } from '../support/kafka.ts';
+import { consumeUntil, createTopics, dropTopics } from '../support/kafka.ts';
 import { type GoldContent, goldFromMongo, goldFromPostgres, joinFromSource } from '../support/pipeline.ts';
 import {
   createPollerTopics,
@@ -87,7 +87,10 @@ describe('pipeline under a backfill and sustained changes', () => {
     await mongo?.close();
     await pool?.end();
     await deletePollerTopics(admin, topics);
-    await admin.deleteTopics({ topics: Object.values(extra) }).catch(() => {}); // best-effort cleanup
+    await dropTopics(
+      admin,
+      Object.values(extra).filter((t) => t !== ''),
+    );
     await admin.disconnect();
   });
 

@@ -10,7 +10,7 @@ import { createStreamProcessor, type StreamProcessor } from '../../consumers/pro
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { job, workspace } from '../support/fixtures.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
-import { consumeUntil, groupCaughtUp } from '../support/kafka.ts';
+import { consumeUntil, dropTopics, groupCaughtUp } from '../support/kafka.ts';
 import { createProcessorTopics, expectedGold, latestGold, processorTopics } from '../support/processor.ts';
 
 const infra = testInfra();
@@ -43,7 +43,7 @@ describe('stream processor with output larger than one request', () => {
   });
   afterAll(async () => {
     await processor?.close();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await dropTopics(admin, Object.values(topics));
     await admin.disconnect();
   });
 
