@@ -2,16 +2,18 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FaultInjector } from '../faults.ts';
 import { bearerMatches, type RequestCounters, unauthorized } from '../guard.ts';
 import { ErrorBody, FaultsBody, FaultsPatch, PausedBody, Stats, TickBody, VersionList } from '../schemas.ts';
-import type { Simulator } from '../simulator.ts';
-import type { VersionStore } from '../store.ts';
+import type { Ticker } from '../ticker.ts';
 import { iso } from '../wire.ts';
+import type { Awaitable, FeedReader, WorldCounts } from '../world.ts';
 
 export interface AdminRoutesOptions {
   adminToken: string;
-  simulator: Simulator;
+  /** the counts of the world as stored */
+  stats: () => Awaitable<WorldCounts>;
+  ticker: Ticker;
   faults: FaultInjector;
-  workspaces: VersionStore;
-  jobs: VersionStore;
+  workspaces: FeedReader;
+  jobs: FeedReader;
   counters: RequestCounters;
 }
 
@@ -20,7 +22,7 @@ export interface AdminRoutesOptions {
  * test compares with what a client collected, to prove nothing was missed or duplicated).
  */
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, opts) => {
-  const { simulator, faults, workspaces, jobs, counters } = opts;
+  const { stats, ticker, faults, workspaces, jobs, counters } = opts;
   const tags = ['admin'];
   const security = [{ adminToken: [] }];
   const errors = { 400: ErrorBody, 401: ErrorBody };
@@ -63,8 +65,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
         },
       },
       async () => {
-        simulator[action]();
-        return { paused: simulator.paused };
+        ticker[action]();
+        return { paused: ticker.paused };
       },
     );
   }
@@ -80,7 +82,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async () => {
-      const result = simulator.tick();
+      const result = await ticker.tick();
       return { ...result, at: iso(result.at) };
     },
   );
@@ -96,11 +98,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async () => ({
-      ...simulator.counts(),
-      workspaceVersions: workspaces.size,
-      jobVersions: jobs.size,
-      malformedVersions: workspaces.malformed + jobs.malformed,
-      paused: simulator.paused,
+      ...(await stats()),
+      paused: ticker.paused,
       requests: counters.requests,
       throttled: counters.throttled,
     }),
@@ -121,7 +120,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
         },
       },
       async () =>
-        store.all().map((v) => ({ id: v.id, updated_at: iso(v.updatedAt), malformed: v.malformed })),
+        (await store.list()).map((v) => ({ id: v.id, updated_at: iso(v.updatedAt), malformed: v.malformed })),
     );
   }
 };
