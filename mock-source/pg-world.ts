@@ -2,24 +2,18 @@ import pg from 'pg';
 import { InfraError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { JobState, WorkspaceState } from './generator.ts';
+import { batchStatements, decodeWords } from './pg-batch.ts';
 import { createPostgresFeed } from './pg-feed.ts';
-import { ensureWorldSchema, qualified, RECORDS_TABLE, tryLockWorld, VERSIONS_TABLE } from './pg-schema.ts';
-import type { StoredVersion } from './store.ts';
-import { type EntityName, iso } from './wire.ts';
+import { ensureWorldSchema, qualified, tryLockWorld } from './pg-schema.ts';
+import type { EntityName } from './wire.ts';
 import {
   NO_COUNTS,
-  type RecordChange,
   type SavedWorld,
   type SimulatorState,
   type TickBatch,
   type WorldCounts,
   type WorldStore,
 } from './world.ts';
-
-const ENTITIES: EntityName[] = ['workspace', 'enrichment-job'];
-/** rows per statement: bounded parameters for the initial population, one statement for a tick */
-const CHUNK = 5000;
-const RNG_WORDS = 624;
 
 export interface PostgresWorldOptions {
   url: string;
@@ -83,24 +77,19 @@ export async function openPostgresWorld(opts: PostgresWorldOptions): Promise<Wor
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      if (!(await writeState(client, simulator, batch))) {
-        await client.query('ROLLBACK');
-        // an earlier attempt of this very batch may have committed before its answer was lost
-        const stored = await storedTicks();
-        if (stored === batch.state.ticks) return;
-        throw new InfraError(
-          `the mock source world in schema ${schema} is at tick ${stored ?? 'none (emptied)'}, not at ${batch.previousTicks ?? 'none'} as this mock source expects: it was changed underneath`,
-          { fix: 'restart the mock source: it continues the stored world' },
-        );
-      }
-      for (const entity of ENTITIES) {
-        await insertVersions(client, table(VERSIONS_TABLE[entity]), batch.versions[entity]);
-        await upsertRecords(
-          client,
-          table(RECORDS_TABLE[entity]),
-          entity,
-          batch.records.filter((r) => r.entity === entity),
-        );
+      for (const st of batchStatements(schema, batch)) {
+        const { rows } = await client.query<Record<string, number>>(st.text, st.values);
+        if (st.guarded && rows[0]!.applied !== 1) {
+          await client.query('ROLLBACK');
+          return await alreadyKept(batch);
+        }
+        for (const [cte, expected] of Object.entries(st.created)) {
+          if (rows[0]![cte] !== expected) {
+            throw new InfraError(
+              `the mock source world in schema ${schema} lacks records it changed, or has records it just created (${rows[0]![cte]} inserted, ${expected} new)`,
+            );
+          }
+        }
       }
       await client.query('COMMIT');
     } catch (err) {
@@ -109,6 +98,16 @@ export async function openPostgresWorld(opts: PostgresWorldOptions): Promise<Wor
     } finally {
       client.release();
     }
+  }
+
+  /** the guard refused the batch: fine if an earlier attempt of it committed and its answer was lost */
+  async function alreadyKept(batch: TickBatch): Promise<void> {
+    const stored = await storedTicks();
+    if (stored === batch.state.ticks) return;
+    throw new InfraError(
+      `the mock source world in schema ${schema} is at tick ${stored ?? 'none (emptied)'}, not at ${batch.previousTicks ?? 'none'} as this mock source expects: it was changed underneath`,
+      { fix: 'restart the mock source: it continues the stored world' },
+    );
   }
 
   async function load(): Promise<SavedWorld | undefined> {
@@ -161,92 +160,6 @@ export async function openPostgresWorld(opts: PostgresWorldOptions): Promise<Wor
   };
 }
 
-/** Writes the simulator row; false when the stored world is not the one the batch follows. */
-async function writeState(client: pg.PoolClient, simulator: string, batch: TickBatch): Promise<boolean> {
-  const s = batch.state;
-  const values = [
-    iso(s.lastTickAt),
-    s.ticks,
-    encodeWords(s.rng.words),
-    s.rng.index,
-    s.counts.workspaces,
-    s.counts.jobs,
-    s.counts.workspaceVersions,
-    s.counts.jobVersions,
-    s.counts.malformedVersions,
-  ];
-  if (batch.previousTicks === undefined) {
-    const { rowCount } = await client.query(
-      `INSERT INTO ${simulator} (last_tick_at, ticks, rng_words, rng_index, workspaces, jobs,
-         workspace_versions, job_versions, malformed_versions, seed)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-      [...values, s.seed],
-    );
-    return rowCount === 1;
-  }
-  const { rowCount } = await client.query(
-    `UPDATE ${simulator} SET last_tick_at = $1, ticks = $2, rng_words = $3, rng_index = $4, workspaces = $5,
-       jobs = $6, workspace_versions = $7, job_versions = $8, malformed_versions = $9
-     WHERE ticks = $10`,
-    [...values, batch.previousTicks],
-  );
-  return rowCount === 1;
-}
-
-async function insertVersions(client: pg.PoolClient, table: string, versions: StoredVersion[]) {
-  for (let i = 0; i < versions.length; i += CHUNK) {
-    const chunk = versions.slice(i, i + CHUNK);
-    await client.query(
-      `INSERT INTO ${table} (updated_at, id, malformed, body)
-       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::boolean[], $4::json[])`,
-      [
-        chunk.map((v) => iso(v.updatedAt)),
-        chunk.map((v) => v.id),
-        chunk.map((v) => v.malformed),
-        chunk.map((v) => JSON.stringify(v.body)),
-      ],
-    );
-  }
-}
-
-async function upsertRecords(client: pg.PoolClient, table: string, entity: EntityName, rows: RecordChange[]) {
-  const jobs = entity === 'enrichment-job';
-  const slot = jobs ? ', active_slot' : '';
-  const created = rows.filter((r) => r.seq >= 0);
-  const changed = rows.filter((r) => r.seq < 0);
-  const columns = (chunk: RecordChange[]) => {
-    const values: unknown[] = [
-      chunk.map((r) => r.id),
-      chunk.map((r) => JSON.stringify(r.state)),
-      chunk.map((r) => iso(r.state.updated_at)),
-      chunk.map((r) => r.malformed),
-    ];
-    if (jobs) values.push(chunk.map((r) => r.activeSlot));
-    return values;
-  };
-  const arrays = `$1::text[], $2::jsonb[], $3::timestamptz[], $4::boolean[]${jobs ? ', $5::integer[]' : ''}`;
-  for (let i = 0; i < created.length; i += CHUNK) {
-    const chunk = created.slice(i, i + CHUNK);
-    await client.query(
-      `INSERT INTO ${table} (id, state, updated_at, malformed${slot}, seq)
-       SELECT * FROM unnest(${arrays}, $${jobs ? 6 : 5}::bigint[])`,
-      [...columns(chunk), chunk.map((r) => r.seq)],
-    );
-  }
-  for (let i = 0; i < changed.length; i += CHUNK) {
-    const chunk = changed.slice(i, i + CHUNK);
-    const { rowCount } = await client.query(
-      `UPDATE ${table} AS r SET state = u.state, updated_at = u.updated_at, malformed = u.malformed${jobs ? ', active_slot = u.active_slot' : ''}
-         FROM unnest(${arrays}) AS u(id, state, updated_at, malformed${slot})
-        WHERE r.id = u.id`,
-      columns(chunk),
-    );
-    if (rowCount !== chunk.length) {
-      throw new InfraError(`${chunk.length - (rowCount ?? 0)} records of ${table} to update are not stored`);
-    }
-  }
-}
-
 function stateFromRow(row: Record<string, unknown>): SimulatorState {
   return {
     seed: Number(row.seed),
@@ -261,20 +174,4 @@ function stateFromRow(row: Record<string, unknown>): SimulatorState {
       malformedVersions: Number(row.malformed_versions),
     },
   };
-}
-
-function encodeWords(words: Int32Array): Buffer {
-  const buf = Buffer.alloc(words.length * 4);
-  words.forEach((w, i) => {
-    buf.writeInt32LE(w, i * 4);
-  });
-  return buf;
-}
-
-function decodeWords(buf: Buffer): Int32Array {
-  if (buf.length !== RNG_WORDS * 4)
-    throw new InfraError(`the stored generator state has ${buf.length} bytes`);
-  const words = new Int32Array(RNG_WORDS);
-  for (let i = 0; i < RNG_WORDS; i++) words[i] = buf.readInt32LE(i * 4);
-  return words;
 }

@@ -32,14 +32,14 @@ CREATE TABLE IF NOT EXISTS mock_source.enrichment_job_versions (
 CREATE TABLE IF NOT EXISTS mock_source.workspaces (
   id         text COLLATE "C" PRIMARY KEY,
   seq        bigint NOT NULL CHECK (seq >= 0),
-  state      jsonb NOT NULL,
+  state      json NOT NULL,
   updated_at timestamptz NOT NULL,
   malformed  boolean NOT NULL
 );
 CREATE TABLE IF NOT EXISTS mock_source.enrichment_jobs (
   id          text COLLATE "C" PRIMARY KEY,
   seq         bigint NOT NULL CHECK (seq >= 0),
-  state       jsonb NOT NULL,
+  state       json NOT NULL,
   updated_at  timestamptz NOT NULL,
   malformed   boolean NOT NULL,
   active_slot integer CHECK (active_slot >= 0)
