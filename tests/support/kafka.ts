@@ -13,13 +13,22 @@ export async function createTopics(
   topics: Array<{ topic: string; partitions?: number; compact?: boolean }>,
 ): Promise<void> {
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: topics.map((t) => ({
       topic: t.topic,
       numPartitions: t.partitions ?? 3,
       configEntries: t.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
     })),
   });
+  // kafkajs' own wait (waitForLeaders) gives up with "This server does not host this
+  // topic-partition" while a loaded broker is still propagating new topics: wait here instead
+  await waitFor(
+    async () => {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      return meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+    },
+    { timeoutMs: 60_000, what: 'leaders for the new topics' },
+  );
 }
 
 export interface ConsumedRecord {
