@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createKafka } from '../common/kafka.ts';
-import { maskUrl } from '../common/url.ts';
 import type { RetryEvent } from '../common/retry.ts';
+import { maskUrl } from '../common/url.ts';
 import { WaitTimeoutError, waitFor } from '../common/wait-for.ts';
 import { warmCoordinators } from './coordinators.ts';
 import { migrate } from './migrate.ts';

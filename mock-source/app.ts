@@ -14,16 +14,18 @@ import { adminRoutes } from './routes/admin.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { JobBody, WorkspaceBody } from './schemas.ts';
-import type { Simulator } from './simulator.ts';
-import type { VersionStore } from './store.ts';
+import type { Ticker } from './ticker.ts';
+import type { Awaitable, FeedReader, WorldCounts } from './world.ts';
 
 export interface MockSourceAppDeps {
   adminToken: string;
   /** when set, /v1 requires `authorization: Bearer <apiToken>` */
   apiToken?: string;
-  workspaces: VersionStore;
-  jobs: VersionStore;
-  simulator: Simulator;
+  workspaces: FeedReader;
+  jobs: FeedReader;
+  /** the counts of the world as stored */
+  stats: () => Awaitable<WorldCounts>;
+  ticker: Ticker;
   faults: FaultInjector;
   bucket: TokenBucket;
   metrics: RoleMetrics;
@@ -123,7 +125,8 @@ export function buildMockSourceApp(deps: MockSourceAppDeps) {
   app.register(adminRoutes, {
     prefix: '/admin',
     adminToken: deps.adminToken,
-    simulator: deps.simulator,
+    stats: deps.stats,
+    ticker: deps.ticker,
     faults: deps.faults,
     workspaces: deps.workspaces,
     jobs: deps.jobs,

@@ -7,6 +7,7 @@ import {
   PlanValues,
   type Workspace,
 } from '../schemas/generated/types.ts';
+import { createMersenneRandomizer, type RngState } from './mersenne.ts';
 
 export const SEGMENTS = ['smb', 'mid_market', 'enterprise'] as const;
 export const ERROR_CODES = ['provider_timeout', 'quota_exceeded', 'invalid_input', 'upstream_error'] as const;
@@ -31,12 +32,16 @@ export interface Generator {
   job(opts: { workspaceId: string; at: number }): JobState;
   companyName(): string;
   otherPlan(plan: Plan): Plan;
+  /** where the sequence is: saved with the world, so a restarted mock source continues it */
+  saveRng(): RngState;
+  restoreRng(state: RngState): void;
 }
 
 const PLAN_WEIGHTS: Record<Plan, number> = { free: 40, starter: 30, pro: 20, enterprise: 10 };
 
 export function createGenerator(deps: { seed: number }): Generator {
-  const faker = new Faker({ locale: [en, base], seed: deps.seed });
+  const randomizer = createMersenneRandomizer(deps.seed);
+  const faker = new Faker({ locale: [en, base], randomizer });
   const float = () => faker.number.float({ min: 0, max: 1 }) % 1; // % 1: never 1, whatever the bounds
   const weightedPlan = (exclude?: Plan) =>
     faker.helpers.weightedArrayElement(
@@ -86,5 +91,7 @@ export function createGenerator(deps: { seed: number }): Generator {
     },
     companyName: () => faker.company.name(),
     otherPlan: (plan) => weightedPlan(plan),
+    saveRng: () => randomizer.save(),
+    restoreRng: (state) => randomizer.restore(state),
   };
 }

@@ -189,7 +189,7 @@ describe('admin API', () => {
     source = testSource(small);
     const post = (url: string) => source!.app.inject({ method: 'POST', url, headers: ADMIN_HEADERS });
     expect((await post('/admin/simulator/resume')).json()).toEqual({ paused: false });
-    expect(source.simulator.paused).toBe(false);
+    expect(source.ticker.paused).toBe(false);
     expect((await post('/admin/simulator/pause')).json()).toEqual({ paused: true });
     const before = (await source.app.inject({ url: '/admin/stats', headers: ADMIN_HEADERS })).json();
     expect(before).toMatchObject({

@@ -22,6 +22,7 @@ describe('mock source options', () => {
       tickMs: 1000,
       initialWorkspaces: 20,
       maxWorkspaces: 200,
+      schema: 'mock_source',
       startPaused: false,
       rateLimit: { capacity: 50, refillPerSecond: 20 },
       faults: { rate429: 0, rate5xx: 0, rateSlow: 0, rateTruncated: 0, rateMalformedRecord: 0 },
@@ -50,6 +51,8 @@ describe('mock source options', () => {
     ['TRIBUTARY_MOCK_SOURCE_RATE_LIMIT_PER_SECOND', '0'],
     ['TRIBUTARY_MOCK_SOURCE_ADMIN_TOKEN', 'short'],
     ['TRIBUTARY_MOCK_SOURCE_TICK_MS', '1'],
+    ['TRIBUTARY_MOCK_SOURCE_SCHEMA', 'Mock-Source'],
+    ['TRIBUTARY_MOCK_SOURCE_SCHEMA', 'x; drop schema gold'],
   ])('names %s when it is %s', (field, value) => {
     const err = configError({ [field]: value });
     expect(err.field).toBe(field);

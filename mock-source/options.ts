@@ -24,6 +24,12 @@ export const MockSourceEnv = Type.Object({
   TRIBUTARY_MOCK_SOURCE_INITIAL_WORKSPACES: Count(20, 0, 100_000, 'the workspaces created at start'),
   TRIBUTARY_MOCK_SOURCE_MAX_WORKSPACES: Count(200, 1, 100_000, 'the most workspaces the simulator creates'),
   TRIBUTARY_MOCK_SOURCE_MAX_JOBS: Count(5000, 0, 1_000_000, 'the most enrichment jobs the simulator creates'),
+  TRIBUTARY_MOCK_SOURCE_SCHEMA: Type.String({
+    default: 'mock_source',
+    pattern: '^[a-z_][a-z0-9_]{0,62}$',
+    description:
+      'the Postgres schema of the world, e.g. mock_source (a lower-case SQL name; another one is created as a copy)',
+  }),
   TRIBUTARY_MOCK_SOURCE_PAUSED: Type.Boolean({
     default: false,
     description: 'true to start with the simulator paused (POST /admin/simulator/resume starts it)',
@@ -60,6 +66,8 @@ export interface MockSourceOptions {
   initialWorkspaces: number;
   maxWorkspaces: number;
   maxJobs: number;
+  /** the Postgres schema that holds the world (the role's store) */
+  schema: string;
   startPaused: boolean;
   rateLimit: { capacity: number; refillPerSecond: number };
   faults: FaultSettings;
@@ -80,6 +88,7 @@ export function mockSourceOptions(env: NodeJS.ProcessEnv): MockSourceOptions {
     initialWorkspaces: e.TRIBUTARY_MOCK_SOURCE_INITIAL_WORKSPACES,
     maxWorkspaces: e.TRIBUTARY_MOCK_SOURCE_MAX_WORKSPACES,
     maxJobs: e.TRIBUTARY_MOCK_SOURCE_MAX_JOBS,
+    schema: e.TRIBUTARY_MOCK_SOURCE_SCHEMA,
     startPaused: e.TRIBUTARY_MOCK_SOURCE_PAUSED,
     rateLimit: {
       capacity: e.TRIBUTARY_MOCK_SOURCE_RATE_LIMIT_CAPACITY,
@@ -99,6 +108,12 @@ export function mockSourceOptions(env: NodeJS.ProcessEnv): MockSourceOptions {
   };
   checkMockSourceOptions(opts);
   return opts;
+}
+
+/** The Postgres schema of the mock source's world alone: what `tributary reset --topics` empties. */
+export function mockSourceSchema(env: NodeJS.ProcessEnv): string {
+  const only = Type.Pick(MockSourceEnv, ['TRIBUTARY_MOCK_SOURCE_SCHEMA']);
+  return readEnv(only, env).TRIBUTARY_MOCK_SOURCE_SCHEMA;
 }
 
 /**

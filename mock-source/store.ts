@@ -1,6 +1,7 @@
 /**
  * The versions of one entity, kept in feed order: (updated_at, id) ascending. Every write of a record
- * is a new version; nothing is overwritten, so a paging client sees a consistent history.
+ * is a new version; nothing is overwritten, so a paging client sees a consistent history. This one
+ * lives in memory (unit tests, memory-world.ts); the role keeps its versions in Postgres (pg-feed.ts).
  */
 export interface FeedPosition {
   /** epoch ms */
@@ -29,6 +30,8 @@ export interface VersionStore {
   page(query: PageQuery): { items: StoredVersion[]; more: boolean };
   latest(id: string): StoredVersion | undefined;
   all(): readonly StoredVersion[];
+  /** the same as all(): the FeedReader view of it */
+  list(): readonly StoredVersion[];
   readonly size: number;
   readonly records: number;
   readonly malformed: number;
@@ -84,6 +87,7 @@ export function createVersionStore(): VersionStore {
     },
     latest: (id) => latest.get(id),
     all: () => versions,
+    list: () => versions,
     get size() {
       return versions.length;
     },

@@ -4,6 +4,8 @@ import type pg from 'pg';
 import { TributaryError } from '../common/errors.ts';
 import { recreateTopics } from '../common/topic-admin.ts';
 import { TOPICS, type TopicSpec, topicConfigs } from '../infra/topics.ts';
+import { mockSourceSchema } from '../mock-source/options.ts';
+import { assertWorldIdle, resetWorld, type WorldReset } from '../mock-source/pg-schema.ts';
 import type { OpsOptions } from './options.ts';
 import { qualified } from './rebuild/shadow-stores.ts';
 import { describeMemberList } from './replay.ts';
@@ -99,4 +101,31 @@ export async function applyReset(
     report.topicsRecreated = plan.topics.map((t) => t.name);
   }
   return report;
+}
+
+/**
+ * The mock source's world (kept in Postgres, mock-source/README.md). With --topics everything starts
+ * again from the source, so the source begins a new world too: one consistent beginning. A reset
+ * that keeps the topics keeps the world, because the raw topics and the pollers' cursors hold its
+ * versions, and a new world from the same seed reuses their ids with other histories (the poisoning
+ * of issue 12). The schema is undefined when the world is kept.
+ */
+export function mockSourceWorldToReset(
+  env: NodeJS.ProcessEnv,
+  opts: { topics: boolean },
+): string | undefined {
+  return opts.topics ? mockSourceSchema(env) : undefined;
+}
+
+/** Refuses, like the consumer groups check, while a mock source runs on the world. */
+export async function assertMockSourceStopped(pool: pg.Pool, schema: string | undefined): Promise<void> {
+  if (schema !== undefined) await assertWorldIdle(pool, schema);
+}
+
+/** Empties the world after the topics were re-created; undefined when there was none to empty. */
+export async function resetMockSourceWorld(
+  pool: pg.Pool,
+  schema: string | undefined,
+): Promise<WorldReset | undefined> {
+  return schema === undefined ? undefined : resetWorld(pool, schema);
 }

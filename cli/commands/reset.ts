@@ -5,7 +5,15 @@ import { infraOptions } from '../../infra/options.ts';
 import { note } from '../../ops/cli-support.ts';
 import { openOpsClients } from '../../ops/clients.ts';
 import { opsOptions } from '../../ops/options.ts';
-import { applyReset, assertNoActiveGroups, planReset, type ResetPlan } from '../../ops/reset.ts';
+import {
+  applyReset,
+  assertMockSourceStopped,
+  assertNoActiveGroups,
+  mockSourceWorldToReset,
+  planReset,
+  type ResetPlan,
+  resetMockSourceWorld,
+} from '../../ops/reset.ts';
 
 export function registerResetCommand(program: Command): void {
   program
@@ -16,7 +24,7 @@ export function registerResetCommand(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .option(
       '--topics',
-      'also delete and re-create the pipeline topics (everything starts again from the source)',
+      "also delete and re-create the pipeline topics and empty the mock source's world (everything starts again from the source)",
     )
     .option('--json', 'print what was done as JSON')
     .action(async (o: { yes?: boolean; topics?: boolean; json?: boolean }) => {
@@ -26,10 +34,13 @@ export function registerResetCommand(program: Command): void {
       try {
         const plan = await planReset(clients.admin, ops, { topics: o.topics === true });
         await assertNoActiveGroups(clients.admin, plan.groups);
+        const world = mockSourceWorldToReset(process.env, { topics: o.topics === true });
+        await assertMockSourceStopped(clients.pool(), world);
         if (!o.yes) {
           if (!process.stdin.isTTY)
             throw new TributaryError('reset needs confirmation', { fix: 'pass --yes' });
           note(describePlan(plan));
+          if (world) note(`  empty the mock source's world (Postgres schema ${world}): it begins a new one`);
           if (!(await confirm({ message: 'Reset the pipeline as listed above?', default: false }))) return;
         }
         const report = await applyReset(
@@ -37,8 +48,10 @@ export function registerResetCommand(program: Command): void {
           plan,
           { partitions: infra.topicPartitions },
         );
+        // after the topics: should this fail, the pollers read the kept world again from its start
+        const worldReset = await resetMockSourceWorld(clients.pool(), world);
         if (o.json) {
-          console.log(JSON.stringify(report, null, 2));
+          console.log(JSON.stringify({ ...report, mockSourceWorld: worldReset ?? null }, null, 2));
           return;
         }
         console.log(`truncated ${report.truncated.join(', ')}`);
@@ -52,6 +65,11 @@ export function registerResetCommand(program: Command): void {
         );
         if (report.topicsRecreated.length > 0)
           console.log(`re-created topics ${report.topicsRecreated.join(', ')}`);
+        if (worldReset) {
+          console.log(
+            `emptied the mock source's world in schema ${worldReset.schema} (${worldReset.versionsDeleted} versions)`,
+          );
+        }
       } finally {
         await clients.close();
       }

@@ -3,16 +3,18 @@ import { bearerMatches } from '../../common/ops-server.ts';
 import type { FaultInjector } from '../faults.ts';
 import { type RequestCounters, unauthorized } from '../guard.ts';
 import { ErrorBody, FaultsBody, FaultsPatch, PausedBody, Stats, TickBody, VersionList } from '../schemas.ts';
-import type { Simulator } from '../simulator.ts';
-import type { VersionStore } from '../store.ts';
+import type { Ticker } from '../ticker.ts';
 import { iso } from '../wire.ts';
+import type { Awaitable, FeedReader, WorldCounts } from '../world.ts';
 
 export interface AdminRoutesOptions {
   adminToken: string;
-  simulator: Simulator;
+  /** the counts of the world as stored */
+  stats: () => Awaitable<WorldCounts>;
+  ticker: Ticker;
   faults: FaultInjector;
-  workspaces: VersionStore;
-  jobs: VersionStore;
+  workspaces: FeedReader;
+  jobs: FeedReader;
   counters: RequestCounters;
 }
 
@@ -21,7 +23,7 @@ export interface AdminRoutesOptions {
  * test compares with what a client collected, to prove nothing was missed or duplicated).
  */
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, opts) => {
-  const { simulator, faults, workspaces, jobs, counters } = opts;
+  const { stats, ticker, faults, workspaces, jobs, counters } = opts;
   const tags = ['admin'];
   const security = [{ adminToken: [] }];
   const errors = { 400: ErrorBody, 401: ErrorBody };
@@ -64,8 +66,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
         },
       },
       async () => {
-        simulator[action]();
-        return { paused: simulator.paused };
+        ticker[action]();
+        return { paused: ticker.paused };
       },
     );
   }
@@ -81,7 +83,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async () => {
-      const result = simulator.tick();
+      const result = await ticker.tick();
       return { ...result, at: iso(result.at) };
     },
   );
@@ -97,11 +99,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async () => ({
-      ...simulator.counts(),
-      workspaceVersions: workspaces.size,
-      jobVersions: jobs.size,
-      malformedVersions: workspaces.malformed + jobs.malformed,
-      paused: simulator.paused,
+      ...(await stats()),
+      paused: ticker.paused,
       requests: counters.requests,
       throttled: counters.throttled,
     }),
@@ -122,7 +121,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
         },
       },
       async () =>
-        store.all().map((v) => ({ id: v.id, updated_at: iso(v.updatedAt), malformed: v.malformed })),
+        (await store.list()).map((v) => ({ id: v.id, updated_at: iso(v.updatedAt), malformed: v.malformed })),
     );
   }
 };

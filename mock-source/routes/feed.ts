@@ -1,14 +1,16 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { CursorError, decodeCursor, encodeCursor } from '../cursor.ts';
 import { ErrorBody, IdParams, type ItemSchemaId, ListQuery, listResponse } from '../schemas.ts';
-import type { FeedPosition, VersionStore } from '../store.ts';
+import type { FeedPosition } from '../store.ts';
+import { bodyJson, type FeedReader } from '../world.ts';
 
 export interface FeedRoutesOptions {
   /** the URL segment, e.g. 'workspaces' */
   path: string;
   /** for messages, e.g. 'workspace' */
   noun: string;
-  store: VersionStore;
+  store: FeedReader;
   /** the documented item schema */
   itemId: ItemSchemaId;
 }
@@ -50,13 +52,15 @@ export const feedRoutes: FastifyPluginAsyncTypebox<FeedRoutesOptions> = async (a
           return reply.code(400).send({ error: 'Bad Request', message: `querystring/cursor ${err.message}` });
         }
       }
-      const page = store.page({ after, updatedSince, limit });
+      const page = await store.page({ after, updatedSince, limit });
       const last = page.items.at(-1);
-      return {
-        data: page.items.map((v) => v.body),
-        next_cursor:
-          page.more && last ? encodeCursor({ updatedAt: last.updatedAt, id: last.id, updatedSince }) : null,
-      };
+      const next =
+        page.more && last ? encodeCursor({ updatedAt: last.updatedAt, id: last.id, updatedSince }) : null;
+      // the versions' JSON as stored, joined: nothing is parsed or re-serialized on the way out
+      return sendJson(
+        reply,
+        `{"data":[${page.items.map(bodyJson).join(',')}],"next_cursor":${JSON.stringify(next)}}`,
+      );
     },
   );
 
@@ -72,16 +76,21 @@ export const feedRoutes: FastifyPluginAsyncTypebox<FeedRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      const latest = store.latest(request.params.id);
+      const latest = await store.latest(request.params.id);
       if (!latest) {
         return reply
           .code(404)
           .send({ error: 'Not Found', message: `no ${noun} with id ${request.params.id}` });
       }
-      return latest.body;
+      return sendJson(reply, bodyJson(latest));
     },
   );
 };
+
+/** JSON text sent as it is (a string with a JSON content type is not serialized again) */
+function sendJson(reply: FastifyReply, json: string) {
+  return reply.type('application/json; charset=utf-8').send(json as never);
+}
 
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;

@@ -6,9 +6,13 @@ import { waitFor } from '../../common/wait-for.ts';
 import { type MockSourceHandle, mockSourceOptions, startMockSource } from '../../mock-source/index.ts';
 import { mockSourceRole } from '../../mock-source/role.ts';
 import { testInfra } from '../support/infra.ts';
+import { dropMockWorlds, mockWorldSchema } from '../support/mock-world.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const logger = createLogger('mock-source-test', 'silent');
+const postgresUrl = testInfra().postgres.url;
+const schemas = [mockWorldSchema(), mockWorldSchema(), mockWorldSchema()];
+afterAll(() => dropMockWorlds(postgresUrl, schemas));
 type Version = { id: string; updated_at: string };
 const key = (v: Version) => `${v.updated_at}|${v.id}`;
 
@@ -32,8 +36,9 @@ describe('mock source over HTTP', () => {
       TRIBUTARY_MOCK_SOURCE_PAUSED: 'true',
       TRIBUTARY_MOCK_SOURCE_TICK_MS: '100',
       TRIBUTARY_MOCK_SOURCE_INITIAL_WORKSPACES: '20',
+      TRIBUTARY_MOCK_SOURCE_SCHEMA: schemas[0]!,
     });
-    source = await startMockSource(opts, { logger });
+    source = await startMockSource(opts, { logger, postgresUrl });
   });
   afterAll(async () => {
     await source?.close();
@@ -109,8 +114,9 @@ describe('mock source over HTTP', () => {
     const opts = mockSourceOptions({
       TRIBUTARY_MOCK_SOURCE_PORT: port,
       TRIBUTARY_MOCK_SOURCE_PAUSED: 'true',
+      TRIBUTARY_MOCK_SOURCE_SCHEMA: schemas[1]!,
     });
-    const err = await startMockSource(opts, { logger }).then(
+    const err = await startMockSource(opts, { logger, postgresUrl }).then(
       (h) => h.close().then(() => undefined),
       (e: unknown) => e,
     );
@@ -132,7 +138,11 @@ describe('mock-source role', () => {
   it('starts from the environment, reports its URL and closes', async () => {
     const role = await mockSourceRole.start({
       infra: testInfra(),
-      env: { TRIBUTARY_MOCK_SOURCE_PORT: '0', TRIBUTARY_MOCK_SOURCE_PAUSED: 'true' },
+      env: {
+        TRIBUTARY_MOCK_SOURCE_PORT: '0',
+        TRIBUTARY_MOCK_SOURCE_PAUSED: 'true',
+        TRIBUTARY_MOCK_SOURCE_SCHEMA: schemas[2]!,
+      },
       logger,
     });
     try {

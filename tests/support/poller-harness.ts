@@ -5,7 +5,12 @@ import { createLogger } from '../../common/logger.ts';
 import { createTopicsReady } from '../../common/topic-admin.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { TOPICS, topicConfigs } from '../../infra/topics.ts';
-import { type MockSourceHandle, mockSourceOptions, startMockSource } from '../../mock-source/index.ts';
+import {
+  createMemoryWorld,
+  type MockSourceHandle,
+  mockSourceOptions,
+  startMockSource,
+} from '../../mock-source/index.ts';
 import type { ApiName } from '../../producers/apis.ts';
 import type { RunningPollers } from '../../producers/pollers.ts';
 import { uniqueName } from './infra.ts';
@@ -85,8 +90,15 @@ export interface TestSource {
   close(): Promise<void>;
 }
 
-/** A small, fast mock source: a few workspaces, a generous rate limit unless asked otherwise. */
-export async function startTestSource(env: Record<string, string> = {}): Promise<TestSource> {
+/**
+ * A small, fast mock source: a few workspaces, a generous rate limit unless asked otherwise. Its
+ * world is kept in memory, or with `postgresUrl` in Postgres (in TRIBUTARY_MOCK_SOURCE_SCHEMA: give
+ * each test its own), as the role does.
+ */
+export async function startTestSource(
+  env: Record<string, string> = {},
+  opts: { postgresUrl?: string } = {},
+): Promise<TestSource> {
   const adminToken = randomBytes(16).toString('hex');
   const handle = await startMockSource(
     mockSourceOptions({
@@ -102,7 +114,10 @@ export async function startTestSource(env: Record<string, string> = {}): Promise
       TRIBUTARY_MOCK_SOURCE_ADMIN_TOKEN: adminToken,
       ...env,
     }),
-    { logger: createLogger('mock-source', 'warn') },
+    {
+      logger: createLogger('mock-source', 'warn'),
+      ...(opts.postgresUrl ? { postgresUrl: opts.postgresUrl } : { world: createMemoryWorld() }),
+    },
   );
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${handle.url}/admin${path}`, {
