@@ -1,0 +1,179 @@
+import type { Admin, Kafka } from 'kafkajs';
+import type { Collection, Document } from 'mongodb';
+import type pg from 'pg';
+import { groupLag } from '../../ops/lag.ts';
+import { type Progress, type Sample, STAGES, type StageKey, stalledStage } from './analysis.ts';
+import type { RolesInProcess } from './roles.ts';
+import type { SourceAdmin } from './source.ts';
+import type { RunNames } from './world.ts';
+
+/**
+ * Samples every stage's count once a second, in one go: the source (admin stats), the pollers
+ * (their committed-records counter), the raw and gold topics (end offsets, transaction markers
+ * included), bronze and gold rows (counts in the run's database), joined records (the processor's
+ * counter), gold documents (the run's collection), each group's lag and the process's RSS.
+ */
+export interface StageDeps {
+  n: RunNames;
+  kafka: Kafka;
+  admin: Admin;
+  /** the run's database */
+  pool: pg.Pool;
+  gold: Collection<Document>;
+  source: SourceAdmin;
+  roles: RolesInProcess;
+  partitions: number;
+}
+
+export function createStageSampler(deps: StageDeps) {
+  const { n, admin } = deps;
+  const t = n.topics;
+  const groupTopics: Record<string, string[]> = {
+    [n.groups.bronzeWorkspaces]: [t.rawWorkspaces],
+    [n.groups.bronzeJobs]: [t.rawJobs],
+    [n.groups.processor]: [t.rawWorkspaces, t.rawJobs],
+    [n.groups.goldPostgres]: [t.gold],
+    [n.groups.goldMongo]: [t.gold],
+  };
+
+  async function endOffsets(topic: string): Promise<Map<number, { low: number; high: number }>> {
+    const parts = await admin.fetchTopicOffsets(topic);
+    return new Map(parts.map((p) => [p.partition, { low: Number(p.low), high: Number(p.high) }]));
+  }
+
+  async function sample(t0: number): Promise<Sample> {
+    const [stats, polled, dlqPolled, joined, joinedDlq, rows, mongo, ...ends] = await Promise.all([
+      deps.source.stats(),
+      deps.roles.metricSum('tributary_poller_records_published_total'),
+      deps.roles.metricSum('tributary_poller_dlq_records_total'),
+      deps.roles.metricSum('tributary_processor_gold_records_total'),
+      deps.roles.metricSum('tributary_processor_dlq_records_total'),
+      deps.pool.query<{ bronze: string; gold: string }>(
+        `select (select count(*) from bronze.workspaces) + (select count(*) from bronze.enrichment_jobs) as bronze,
+                (select count(*) from gold.enrichment_jobs) as gold`,
+      ),
+      deps.gold.estimatedDocumentCount(),
+      endOffsets(t.rawWorkspaces),
+      endOffsets(t.rawJobs),
+      endOffsets(t.gold),
+    ]);
+    const byTopic = new Map([
+      [t.rawWorkspaces, ends[0]!],
+      [t.rawJobs, ends[1]!],
+      [t.gold, ends[2]!],
+    ]);
+    const sumHigh = (topic: string) => [...byTopic.get(topic)!.values()].reduce((s, p) => s + p.high, 0);
+    const lag: Record<string, number> = {};
+    const committed: Record<string, number> = {};
+    await Promise.all(
+      Object.entries(groupTopics).map(async ([group, topics]) => {
+        let behind = 0;
+        let at = 0;
+        for (const ct of await admin.fetchOffsets({ groupId: group, topics })) {
+          for (const p of ct.partitions) {
+            const end = byTopic.get(ct.topic)?.get(p.partition);
+            if (!end) continue;
+            const offset = Number(p.offset) < 0 ? end.low : Number(p.offset);
+            behind += Math.max(0, end.high - offset);
+            at += offset;
+          }
+        }
+        lag[group] = behind;
+        committed[group] = at;
+      }),
+    );
+    const counts: Record<StageKey, number> = {
+      source: stats.versions,
+      polled: polled + dlqPolled,
+      raw: sumHigh(t.rawWorkspaces) + sumHigh(t.rawJobs),
+      bronze: Number(rows.rows[0]!.bronze),
+      joined: joined + joinedDlq,
+      goldTopic: sumHigh(t.gold),
+      goldPostgres: Number(rows.rows[0]!.gold),
+      goldMongo: mongo,
+    };
+    return { t: Date.now() - t0, counts, jobs: stats.jobs, lag, committed, rss: process.memoryUsage().rss };
+  }
+
+  /**
+   * Whether a stage has caught up with the source at this sample. A group at rest still shows up to
+   * one transaction marker per partition after its committed offset, hence the tolerance.
+   */
+  function done(s: Sample): (stage: StageKey) => boolean {
+    const tolerance = 2 * deps.partitions;
+    const c = s.counts;
+    const rested = (group: string) => (s.lag[group] ?? Number.POSITIVE_INFINITY) <= tolerance;
+    const polled = c.polled >= c.source;
+    const raw = polled && c.raw >= c.polled;
+    const joined = raw && rested(n.groups.processor);
+    const result: Record<StageKey, boolean> = {
+      source: true,
+      polled,
+      raw,
+      bronze: c.bronze >= c.source,
+      joined,
+      goldTopic: joined,
+      goldPostgres: joined && c.goldPostgres >= s.jobs && rested(n.groups.goldPostgres),
+      goldMongo: joined && c.goldMongo >= s.jobs && rested(n.groups.goldMongo),
+    };
+    return (stage) => result[stage];
+  }
+
+  /** A stage moves when its count does or when one of its consumer groups commits. */
+  const groupsOf: Partial<Record<StageKey, string[]>> = {
+    bronze: [n.groups.bronzeWorkspaces, n.groups.bronzeJobs],
+    joined: [n.groups.processor],
+    goldTopic: [n.groups.processor],
+    goldPostgres: [n.groups.goldPostgres],
+    goldMongo: [n.groups.goldMongo],
+  };
+  const progress: Progress = (s, stage) =>
+    (groupsOf[stage] ?? []).reduce((sum, g) => sum + (s.committed[g] ?? 0), s.counts[stage]);
+
+  /** Every group has consumed everything (exact: trailing transaction markers count as consumed). */
+  async function drained(): Promise<boolean> {
+    for (const [group, topics] of Object.entries(groupTopics)) {
+      const lag = await groupLag({ kafka: deps.kafka, admin }, group, { topics });
+      if (lag.lagMessages > 0) return false;
+    }
+    return true;
+  }
+
+  return { sample, done, drained, progress, groups: Object.keys(groupTopics) };
+}
+
+export type StageSampler = ReturnType<typeof createStageSampler>;
+
+export type RunOutcome = { kind: 'complete' } | { kind: 'stalled'; stage: StageKey } | { kind: 'timeout' };
+
+/**
+ * Samples once a second until every stage is done and the groups are drained, or for `forMs` when
+ * given (complete); until a stage stops moving for `stallMs` (stalled); or until `timeoutMs` passes.
+ * Every sample is appended to `samples`.
+ */
+export async function sampleUntil(opts: {
+  sampler: StageSampler;
+  samples: Sample[];
+  t0: number;
+  forMs?: number;
+  stallMs: number;
+  timeoutMs: number;
+  onSample?: (s: Sample) => void | Promise<void>;
+}): Promise<RunOutcome> {
+  const started = Date.now();
+  const since = opts.samples.length;
+  for (;;) {
+    const next = Date.now() + 1000;
+    const s = await opts.sampler.sample(opts.t0);
+    opts.samples.push(s);
+    await opts.onSample?.(s);
+    const done = opts.sampler.done(s);
+    if (opts.forMs !== undefined) {
+      if (Date.now() - started >= opts.forMs) return { kind: 'complete' };
+    } else if (STAGES.every(done) && (await opts.sampler.drained())) return { kind: 'complete' };
+    const stalled = stalledStage(opts.samples.slice(since), done, opts.stallMs, opts.sampler.progress);
+    if (stalled) return { kind: 'stalled', stage: stalled };
+    if (Date.now() - started > opts.timeoutMs) return { kind: 'timeout' };
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
+  }
+}
