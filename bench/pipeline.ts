@@ -6,6 +6,7 @@
  *                              [--shared-fraction F] [--no-ceilings] [--cpu-prof FILE]
  *   npm run bench:pipeline -- --mode sustained [--rate 1000] [--seconds 60] [--tick-ms 100]
  *   common: [--stall-seconds 30] [--timeout-seconds 1800] [--no-gateway] [--keep] [--json] [--help]
+ *   npm run bench:pipeline -- --clean-up bench-1a2b3c4d
  *
  * Backfill: fills the mock source with N versions first (its initial population shares one
  * updated_at), then starts the other roles and samples every stage once a second (polled, raw
@@ -20,9 +21,10 @@
  * whether each consumer group's lag stays bounded, and the process's peak RSS.
  *
  * A stage that stops moving for --stall-seconds ends the run "stalled at <stage>", with the warnings
- * and errors of the role logs. Exit code: 0 complete, 3 stalled, 4 timed out, 2 bad flags, 1 failure.
- * Everything is named per run (topics, groups, transactional ids, a Postgres database, a MongoDB
- * collection) and removed at the end unless --keep. Not part of `npm test`: see docs/performance.md.
+ * and errors of the role logs. Exit code: 0 complete, 3 stalled, 4 timed out, 130 Ctrl-C, 2 bad
+ * flags, 1 failure. Everything is named per run (topics, groups, transactional ids, a Postgres
+ * database, a MongoDB collection) and removed at the end unless --keep (then, or after a second
+ * Ctrl-C: `--clean-up <run>`). Not part of `npm test`: see docs/performance.md.
  */
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -64,9 +66,26 @@ try {
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 const baseInfra = infraOptions(process.env);
-const n = runNames(process.env);
+const n = runNames(process.env, args.cleanUp);
 const kafka = createKafka(baseInfra.kafka, n.run);
 const admin = kafka.admin();
+if (args.cleanUp) {
+  await admin.connect();
+  log(`removing what ${n.run} left behind…`);
+  await cleanUpRun({ infra: baseInfra, admin, n, log });
+  await admin.disconnect();
+  process.exit(0);
+}
+// Ctrl-C ends the measurement and still reports and cleans up; a second one quits at once.
+const interrupt = new AbortController();
+process.on('SIGINT', () => {
+  if (interrupt.signal.aborted) {
+    log(`quitting without cleaning up: npm run bench:pipeline -- --clean-up ${n.run}`);
+    process.exit(130);
+  }
+  log('stopping (Ctrl-C again to quit at once)…');
+  interrupt.abort();
+});
 let exitCode = 1;
 let closeRoles: (() => Promise<string[]>) | undefined;
 const closers: Array<() => Promise<unknown>> = [];
@@ -120,6 +139,7 @@ try {
     source,
     sourceUrl,
     sampler,
+    signal: interrupt.signal,
     log,
   };
   const result = args.mode === 'backfill' ? await runBackfill(ctx) : await runSustained(ctx);
@@ -130,7 +150,7 @@ try {
         ? backfillReport(result)
         : sustainedReport(result),
   );
-  exitCode = { complete: 0, stalled: 3, timeout: 4 }[result.outcome.kind];
+  exitCode = { complete: 0, stalled: 3, timeout: 4, interrupted: 130 }[result.outcome.kind];
 } catch (err) {
   log(`failed: ${(err as Error).stack ?? err}`);
 } finally {

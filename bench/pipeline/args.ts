@@ -19,6 +19,8 @@ export interface BenchArgs {
   json: boolean;
   keep: boolean;
   cpuProf?: string;
+  /** only remove what an earlier run (interrupted, or --keep) left behind */
+  cleanUp?: string;
 }
 
 export const USAGE = `usage: npm run bench:pipeline -- [flags]
@@ -39,6 +41,7 @@ export const USAGE = `usage: npm run bench:pipeline -- [flags]
   --cpu-prof FILE            write a CPU profile of the pipeline phase to FILE (.cpuprofile) and
                              print its top costs
   --keep                     keep the run's topics, database and collections (for a look afterwards)
+  --clean-up RUN             only remove what run RUN (e.g. bench-1a2b3c4d) left behind, and exit
   --json                     print the result as JSON on stdout (progress goes to stderr)
   --help
 
@@ -74,6 +77,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       'no-gateway': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      'clean-up': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -132,5 +136,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     json: v.json,
     keep: v.keep,
     cpuProf: v['cpu-prof'],
+    cleanUp: v['clean-up'],
   };
 }

@@ -11,7 +11,14 @@ import {
   mongoInsertCeiling,
   sourceWalk,
 } from './ceilings.ts';
-import { maybeProfile, peakRssMiB, pipelineRoles, progressPrinter, type RunContext } from './context.ts';
+import {
+  maybeProfile,
+  peakRssMiB,
+  pipelineRoles,
+  progressPrinter,
+  type RunContext,
+  watchEventLoop,
+} from './context.ts';
 import type { BackfillResult } from './report.ts';
 import { logProblems } from './roles.ts';
 import { seed } from './source.ts';
@@ -38,6 +45,7 @@ export async function runBackfill(ctx: RunContext): Promise<BackfillResult> {
 
   const profile = await maybeProfile(ctx);
   const t0 = Date.now();
+  const loop = watchEventLoop();
   started = performance.now();
   await roles.start(pipelineRoles(args));
   const rolesStartMs = performance.now() - started;
@@ -49,12 +57,14 @@ export async function runBackfill(ctx: RunContext): Promise<BackfillResult> {
     t0,
     stallMs: args.stallSeconds * 1000,
     timeoutMs: args.timeoutSeconds * 1000,
+    signal: ctx.signal,
     onSample: progressPrinter(ctx),
   });
   const atMs = samples.at(-1)?.t ?? 0;
   const profileText = await profile.stop();
   log(`pipeline ${outcome.kind} at ${(atMs / 1000).toFixed(1)} s; stopping the roles`);
   const peak = peakRssMiB(samples);
+  const eventLoopDelayMs = loop.stop();
   const lateClosing = await roles.close({ except: ['mock-source'] });
 
   const ceilings: Ceiling[] = [];
@@ -84,6 +94,7 @@ export async function runBackfill(ctx: RunContext): Promise<BackfillResult> {
     ceilings,
     goldTopicJobs,
     peakRssMiB: peak,
+    eventLoopDelayMs,
     rolesStartMs,
     logFile: roles.logFile,
     lateClosing,

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Collection, Document, MongoClient } from 'mongodb';
 import type pg from 'pg';
@@ -28,6 +29,8 @@ export interface RunContext {
   source: SourceAdmin;
   sourceUrl: string;
   sampler: StageSampler;
+  /** aborted on Ctrl-C */
+  signal: AbortSignal;
   log: (line: string) => void;
 }
 
@@ -64,6 +67,22 @@ export async function maybeProfile(ctx: RunContext): Promise<{ stop(): Promise<s
     async stop() {
       const summary = await profiler.stop(file);
       return profileReport(summary, file);
+    },
+  };
+}
+
+/**
+ * How long the event loop the roles share was blocked (perf_hooks histogram): with every role in
+ * one process, one role's synchronous work delays all the others.
+ */
+export function watchEventLoop(): { stop(): { p50: number; p99: number; max: number } } {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  return {
+    stop() {
+      h.disable();
+      const ms = (ns: number) => Math.round(ns / 1e6);
+      return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
     },
   };
 }

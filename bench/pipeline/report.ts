@@ -12,6 +12,8 @@ export interface Common {
   outcome: RunOutcome & { atSeconds: number };
   problems: Array<{ role: string; msg: string; count: number }>;
   peakRssMiB: number;
+  /** how long the shared event loop was blocked while the roles ran */
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
   rolesStartMs: number;
   logFile: string;
   lateClosing: string[];
@@ -71,6 +73,7 @@ function outcomeLine(r: Common): string {
   if (o.kind === 'complete') return `complete after ${fmt(o.atSeconds, 1)} s`;
   if (o.kind === 'stalled')
     return `STALLED at ${STAGE_LABELS[o.stage]} (no progress for the stall window, at ${fmt(o.atSeconds, 1)} s)`;
+  if (o.kind === 'interrupted') return `INTERRUPTED (Ctrl-C) after ${fmt(o.atSeconds, 1)} s`;
   return `TIMED OUT after ${fmt(o.atSeconds, 1)} s`;
 }
 
@@ -123,7 +126,7 @@ export function backfillReport(r: BackfillResult): string {
       secs(st.reachedAt),
       fmt(st.rate),
       fmt(cr),
-      cr && st.rate ? fmt(st.rate / cr, 2) : '-',
+      cr && st.rate ? `${fmt((100 * st.rate) / cr, 1)} %` : '-',
     ]);
   }
   out.push(stages.toString());
@@ -148,7 +151,7 @@ export function backfillReport(r: BackfillResult): string {
     `end to end: ${e.rate === null ? `not finished (${outcomeLine(r)})` : `${fmt(e.versions)} versions in ${fmt(e.seconds, 1)} s = ${fmt(e.rate)} versions/s`}` +
       (slowest
         ? `; slowest ceiling: ${slowest.label}, ${fmt(bound(slowest))} versions/s` +
-          (e.rate !== null ? ` → end to end is ${fmt(e.rate / bound(slowest), 2)} of it` : '')
+          (e.rate !== null ? ` → end to end is ${fmt((100 * e.rate) / bound(slowest), 1)} % of it` : '')
         : ''),
   );
   if (r.goldTopicJobs !== undefined)
@@ -164,7 +167,8 @@ export function sustainedReport(r: SustainedResult): string {
       `${fmt(w.sourceVersions)} versions (${fmt(w.sourceVersions / w.seconds)} versions/s)`,
     settingsLine(r.settings),
     `warm-up (initial population through every stage): ${r.warmup.outcome} in ${fmt(r.warmup.seconds, 1)} s, ${fmt(r.warmup.versions)} versions`,
-    `window: ${outcomeLine(r)}; drain after the source paused: ${r.drain.outcome} in ${fmt(r.drain.seconds, 1)} s`,
+    `window of ${fmt(w.seconds, 1)} s, then drain after the source paused: ${r.drain.outcome} in ${fmt(r.drain.seconds, 1)} s`,
+    `outcome: ${outcomeLine(r)}`,
   ];
   const stages = table(['stage (during the window)', 'count', 'rate /s'], ['left', 'right', 'right']);
   for (const st of w.stages) stages.push([STAGE_LABELS[st.stage], fmt(st.delta), fmt(st.rate)]);

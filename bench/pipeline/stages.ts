@@ -25,6 +25,29 @@ export interface StageDeps {
   partitions: number;
 }
 
+/**
+ * A read that never holds a sample up for more than `waitMs`: while a slow answer is pending (a
+ * store busy with a sink's backlog, an event loop busy with the roles), the sample takes the last
+ * value, and no second read is sent. Errors still fail the sample.
+ */
+function latest<T>(read: () => Promise<T>, initial: T, waitMs = 700): () => Promise<T> {
+  let last = initial;
+  let inFlight: Promise<void> | undefined;
+  return async () => {
+    inFlight ??= read()
+      .then((v) => {
+        last = v;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([inFlight, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    return last;
+  };
+}
+
 export function createStageSampler(deps: StageDeps) {
   const { n, admin } = deps;
   const t = n.topics;
@@ -41,21 +64,36 @@ export function createStageSampler(deps: StageDeps) {
     return new Map(parts.map((p) => [p.partition, { low: Number(p.low), high: Number(p.high) }]));
   }
 
+  const stats = latest<{ versions: number; jobs: number }>(() => deps.source.stats(), {
+    versions: 0,
+    jobs: 0,
+  });
+  const rows = latest(
+    async () =>
+      (
+        await deps.pool.query<{ bronze: string; gold: string }>(
+          `select (select count(*) from bronze.workspaces) + (select count(*) from bronze.enrichment_jobs) as bronze,
+                  (select count(*) from gold.enrichment_jobs) as gold`,
+        )
+      ).rows[0]!,
+    { bronze: '0', gold: '0' },
+  );
+  const mongoCount = latest(() => deps.gold.estimatedDocumentCount(), 0);
+  const offsets = latest(
+    () => Promise.all([endOffsets(t.rawWorkspaces), endOffsets(t.rawJobs), endOffsets(t.gold)]),
+    [new Map(), new Map(), new Map()],
+  );
+
   async function sample(t0: number): Promise<Sample> {
-    const [stats, polled, dlqPolled, joined, joinedDlq, rows, mongo, ...ends] = await Promise.all([
-      deps.source.stats(),
+    const [s, polled, dlqPolled, joined, joinedDlq, r, mongo, ends] = await Promise.all([
+      stats(),
       deps.roles.metricSum('tributary_poller_records_published_total'),
       deps.roles.metricSum('tributary_poller_dlq_records_total'),
       deps.roles.metricSum('tributary_processor_gold_records_total'),
       deps.roles.metricSum('tributary_processor_dlq_records_total'),
-      deps.pool.query<{ bronze: string; gold: string }>(
-        `select (select count(*) from bronze.workspaces) + (select count(*) from bronze.enrichment_jobs) as bronze,
-                (select count(*) from gold.enrichment_jobs) as gold`,
-      ),
-      deps.gold.estimatedDocumentCount(),
-      endOffsets(t.rawWorkspaces),
-      endOffsets(t.rawJobs),
-      endOffsets(t.gold),
+      rows(),
+      mongoCount(),
+      offsets(),
     ]);
     const byTopic = new Map([
       [t.rawWorkspaces, ends[0]!],
@@ -83,16 +121,16 @@ export function createStageSampler(deps: StageDeps) {
       }),
     );
     const counts: Record<StageKey, number> = {
-      source: stats.versions,
+      source: s.versions,
       polled: polled + dlqPolled,
       raw: sumHigh(t.rawWorkspaces) + sumHigh(t.rawJobs),
-      bronze: Number(rows.rows[0]!.bronze),
+      bronze: Number(r.bronze),
       joined: joined + joinedDlq,
       goldTopic: sumHigh(t.gold),
-      goldPostgres: Number(rows.rows[0]!.gold),
+      goldPostgres: Number(r.gold),
       goldMongo: mongo,
     };
-    return { t: Date.now() - t0, counts, jobs: stats.jobs, lag, committed, rss: process.memoryUsage().rss };
+    return { t: Date.now() - t0, counts, jobs: s.jobs, lag, committed, rss: process.memoryUsage().rss };
   }
 
   /**
@@ -144,7 +182,11 @@ export function createStageSampler(deps: StageDeps) {
 
 export type StageSampler = ReturnType<typeof createStageSampler>;
 
-export type RunOutcome = { kind: 'complete' } | { kind: 'stalled'; stage: StageKey } | { kind: 'timeout' };
+export type RunOutcome =
+  | { kind: 'complete' }
+  | { kind: 'stalled'; stage: StageKey }
+  | { kind: 'timeout' }
+  | { kind: 'interrupted' };
 
 /**
  * Samples once a second until every stage is done and the groups are drained, or for `forMs` when
@@ -159,6 +201,8 @@ export async function sampleUntil(opts: {
   stallMs: number;
   timeoutMs: number;
   onSample?: (s: Sample) => void | Promise<void>;
+  /** Ctrl-C: ends the sampling, and the run goes on to its report and clean-up */
+  signal?: AbortSignal;
 }): Promise<RunOutcome> {
   const started = Date.now();
   const since = opts.samples.length;
@@ -174,6 +218,7 @@ export async function sampleUntil(opts: {
     const stalled = stalledStage(opts.samples.slice(since), done, opts.stallMs, opts.sampler.progress);
     if (stalled) return { kind: 'stalled', stage: stalled };
     if (Date.now() - started > opts.timeoutMs) return { kind: 'timeout' };
+    if (opts.signal?.aborted) return { kind: 'interrupted' };
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
   }
 }

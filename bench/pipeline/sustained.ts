@@ -1,7 +1,14 @@
 import { pollersOptions } from '../../producers/options.ts';
 import { lagVerdict, type Sample, STAGES } from './analysis.ts';
 import { settingsOf } from './backfill.ts';
-import { maybeProfile, peakRssMiB, pipelineRoles, progressPrinter, type RunContext } from './context.ts';
+import {
+  maybeProfile,
+  peakRssMiB,
+  pipelineRoles,
+  progressPrinter,
+  type RunContext,
+  watchEventLoop,
+} from './context.ts';
 import { createFreshnessTracker } from './freshness.ts';
 import type { SustainedResult } from './report.ts';
 import { logProblems } from './roles.ts';
@@ -17,6 +24,7 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
   const { args, roles, log, sampler } = ctx;
   await roles.start(['mock-source']);
   const initial = await ctx.source.stats();
+  const loop = watchEventLoop();
   const t0 = Date.now();
   const started = performance.now();
   await roles.start(pipelineRoles(args));
@@ -29,6 +37,7 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
     t0,
     stallMs: args.stallSeconds * 1000,
     timeoutMs: args.timeoutSeconds * 1000,
+    signal: ctx.signal,
   };
 
   log(`warm-up: ${initial.versions} initial versions through the pipeline…`);
@@ -78,6 +87,7 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
   }
   const profileText = await profile.stop();
   const peak = peakRssMiB(samples);
+  const eventLoopDelayMs = loop.stop();
   const lateClosing = await roles.close();
   if (profileText) log(`\n${profileText}`);
 
@@ -114,6 +124,7 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
     ),
     drain,
     peakRssMiB: peak,
+    eventLoopDelayMs,
     rolesStartMs,
     logFile: roles.logFile,
     lateClosing,

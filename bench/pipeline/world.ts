@@ -55,8 +55,10 @@ const SPECS = {
   metrics: '_tributary.metrics',
 } as const;
 
-export function runNames(env: NodeJS.ProcessEnv): RunNames {
-  const run = `bench-${randomUUID().slice(0, 8)}`;
+/** The names of a new run, or of an earlier one (`run`, e.g. bench-1a2b3c4d) to clean up after. */
+export function runNames(env: NodeJS.ProcessEnv, run = `bench-${randomUUID().slice(0, 8)}`): RunNames {
+  if (!/^bench-[0-9a-f]{8}$/.test(run))
+    throw new Error(`${JSON.stringify(run)} is not a run id like bench-1a2b3c4d`);
   const id = run.replace('-', '_');
   // dlq.<raw> and dlq.<gold> stay the dead-letter topics the consumers derive (dlqTopicOf)
   const topics = Object.fromEntries(Object.entries(SPECS).map(([k, spec]) => [k, `${spec}.${run}`]));
