@@ -12,6 +12,7 @@ export interface BenchArgs {
   rate: number;
   seconds: number;
   tickMs: number;
+  drainSeconds: number;
   stallSeconds: number;
   timeoutSeconds: number;
   ceilings: boolean;
@@ -34,6 +35,8 @@ export const USAGE = `usage: npm run bench:pipeline -- [flags]
   --rate R                   sustained: simulator changes per second (default 1000)
   --seconds S                sustained: how long the source changes at that rate (default 60)
   --tick-ms T                sustained: the simulator period; R x T / 1000 changes per tick (default 100)
+  --drain-seconds N          sustained: how long to wait for the pipeline to drain after the window
+                             (default 300; the window's figures are reported either way)
   --stall-seconds N          end the run "stalled at <stage>" when nothing moved for N s (default 30)
   --timeout-seconds N        give up after N s of pipeline time (default 1800)
   --no-ceilings              backfill: skip the bare ceilings measured after the pipeline
@@ -71,6 +74,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       rate: { type: 'string' },
       seconds: { type: 'string' },
       'tick-ms': { type: 'string' },
+      'drain-seconds': { type: 'string' },
       'stall-seconds': { type: 'string' },
       'timeout-seconds': { type: 'string' },
       'no-ceilings': { type: 'boolean', default: false },
@@ -129,6 +133,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     rate,
     seconds: int('seconds', v.seconds, 60, 1),
     tickMs,
+    drainSeconds: int('drain-seconds', v['drain-seconds'], 300, 1),
     stallSeconds: int('stall-seconds', v['stall-seconds'], 30, 2),
     timeoutSeconds: int('timeout-seconds', v['timeout-seconds'], 1800, 10),
     ceilings: !v['no-ceilings'],

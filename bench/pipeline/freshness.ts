@@ -75,10 +75,34 @@ export function createFreshnessTracker(deps: {
     prune('mongo');
   }
 
+  /**
+   * Each store is read in its own loop, once a second at most: a store that answers slowly (busy
+   * with a sink's backlog) delays only its own reads, never the stage samples.
+   */
+  const stop = new AbortController();
+  const loops: Promise<void>[] = [];
+  const errors: string[] = [];
+  async function loop(read: () => Promise<void>) {
+    while (!stop.signal.aborted) {
+      const next = Date.now() + 1000;
+      await read().catch((err: Error) => {
+        if (errors.length < 5) errors.push(err.message);
+      });
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
+    }
+    // the rows written since the last read
+    await read().catch((err: Error) => errors.push(err.message));
+  }
+
   return {
-    async read(): Promise<void> {
-      await Promise.all([readPostgres(), readMongo()]);
+    start() {
+      loops.push(loop(readPostgres), loop(readMongo));
     },
+    async stop(): Promise<void> {
+      stop.abort();
+      await Promise.all(loops);
+    },
+    errors: () => errors,
     summary(): FreshnessSummary[] {
       return (['postgres', 'mongo'] as const).map((store) => ({
         store,

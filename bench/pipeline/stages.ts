@@ -79,13 +79,47 @@ export function createStageSampler(deps: StageDeps) {
     { bronze: '0', gold: '0' },
   );
   const mongoCount = latest(() => deps.gold.estimatedDocumentCount(), 0);
+  type Ends = Map<number, { low: number; high: number }>;
+  /** end offsets and each group's committed offsets, read together so that lag is consistent */
   const offsets = latest(
-    () => Promise.all([endOffsets(t.rawWorkspaces), endOffsets(t.rawJobs), endOffsets(t.gold)]),
-    [new Map(), new Map(), new Map()],
+    async () => {
+      const [ws, jobs, gold] = await Promise.all([
+        endOffsets(t.rawWorkspaces),
+        endOffsets(t.rawJobs),
+        endOffsets(t.gold),
+      ]);
+      const byTopic = new Map<string, Ends>([
+        [t.rawWorkspaces, ws],
+        [t.rawJobs, jobs],
+        [t.gold, gold],
+      ]);
+      const lag: Record<string, number> = {};
+      const committed: Record<string, number> = {};
+      await Promise.all(
+        Object.entries(groupTopics).map(async ([group, topics]) => {
+          let behind = 0;
+          let at = 0;
+          for (const ct of await admin.fetchOffsets({ groupId: group, topics })) {
+            for (const p of ct.partitions) {
+              const end = byTopic.get(ct.topic)?.get(p.partition);
+              if (!end) continue;
+              const offset = Number(p.offset) < 0 ? end.low : Number(p.offset);
+              behind += Math.max(0, end.high - offset);
+              at += offset;
+            }
+          }
+          lag[group] = behind;
+          committed[group] = at;
+        }),
+      );
+      const sumHigh = (ends: Ends) => [...ends.values()].reduce((sum, p) => sum + p.high, 0);
+      return { raw: sumHigh(ws) + sumHigh(jobs), gold: sumHigh(gold), lag, committed };
+    },
+    { raw: 0, gold: 0, lag: {} as Record<string, number>, committed: {} as Record<string, number> },
   );
 
   async function sample(t0: number): Promise<Sample> {
-    const [s, polled, dlqPolled, joined, joinedDlq, r, mongo, ends] = await Promise.all([
+    const [s, polled, dlqPolled, joined, joinedDlq, r, mongo, o] = await Promise.all([
       stats(),
       deps.roles.metricSum('tributary_poller_records_published_total'),
       deps.roles.metricSum('tributary_poller_dlq_records_total'),
@@ -95,42 +129,24 @@ export function createStageSampler(deps: StageDeps) {
       mongoCount(),
       offsets(),
     ]);
-    const byTopic = new Map([
-      [t.rawWorkspaces, ends[0]!],
-      [t.rawJobs, ends[1]!],
-      [t.gold, ends[2]!],
-    ]);
-    const sumHigh = (topic: string) => [...byTopic.get(topic)!.values()].reduce((s, p) => s + p.high, 0);
-    const lag: Record<string, number> = {};
-    const committed: Record<string, number> = {};
-    await Promise.all(
-      Object.entries(groupTopics).map(async ([group, topics]) => {
-        let behind = 0;
-        let at = 0;
-        for (const ct of await admin.fetchOffsets({ groupId: group, topics })) {
-          for (const p of ct.partitions) {
-            const end = byTopic.get(ct.topic)?.get(p.partition);
-            if (!end) continue;
-            const offset = Number(p.offset) < 0 ? end.low : Number(p.offset);
-            behind += Math.max(0, end.high - offset);
-            at += offset;
-          }
-        }
-        lag[group] = behind;
-        committed[group] = at;
-      }),
-    );
     const counts: Record<StageKey, number> = {
       source: s.versions,
       polled: polled + dlqPolled,
-      raw: sumHigh(t.rawWorkspaces) + sumHigh(t.rawJobs),
+      raw: o.raw,
       bronze: Number(r.bronze),
       joined: joined + joinedDlq,
-      goldTopic: sumHigh(t.gold),
+      goldTopic: o.gold,
       goldPostgres: Number(r.gold),
       goldMongo: mongo,
     };
-    return { t: Date.now() - t0, counts, jobs: s.jobs, lag, committed, rss: process.memoryUsage().rss };
+    return {
+      t: Date.now() - t0,
+      counts,
+      jobs: s.jobs,
+      lag: o.lag,
+      committed: o.committed,
+      rss: process.memoryUsage().rss,
+    };
   }
 
   /**
@@ -219,6 +235,7 @@ export async function sampleUntil(opts: {
     if (stalled) return { kind: 'stalled', stage: stalled };
     if (Date.now() - started > opts.timeoutMs) return { kind: 'timeout' };
     if (opts.signal?.aborted) return { kind: 'interrupted' };
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
+    const until = opts.forMs === undefined ? next : Math.min(next, started + opts.forMs);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, until - Date.now())));
   }
 }

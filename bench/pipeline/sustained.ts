@@ -56,15 +56,13 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
     const before = await ctx.source.stats();
     log(`window: ${args.rate} changes/s for ${args.seconds} s…`);
     window = { from: Date.now(), to: Number.POSITIVE_INFINITY };
+    freshness.start();
     await ctx.source.resume();
     const first = samples.length;
     outcome = await sampleUntil({
       ...common,
       forMs: args.seconds * 1000,
-      onSample: async (s) => {
-        printProgress(s);
-        await freshness.read();
-      },
+      onSample: printProgress,
     });
     await ctx.source.pause();
     window.to = Date.now();
@@ -76,15 +74,15 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
       const drainFrom = samples.at(-1)?.t ?? 0;
       const drained = await sampleUntil({
         ...common,
-        onSample: async (s) => {
-          printProgress(s);
-          await freshness.read();
-        },
+        timeoutMs: args.drainSeconds * 1000,
+        onSample: printProgress,
       });
       drain = { outcome: drained.kind, seconds: ((samples.at(-1)?.t ?? 0) - drainFrom) / 1000 };
       if (drained.kind !== 'complete') outcome = drained;
     }
   }
+  await freshness.stop();
+  for (const e of freshness.errors()) log(`a freshness read failed: ${e}`);
   const profileText = await profile.stop();
   const peak = peakRssMiB(samples);
   const eventLoopDelayMs = loop.stop();
