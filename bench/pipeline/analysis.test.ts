@@ -91,6 +91,16 @@ describe('lagVerdict', () => {
     expect(v).toMatchObject({ bounded: true, max: 3050 });
   });
 
+  it('calls a saw-tooth lag (a consumer that commits in batches) bounded', () => {
+    expect(
+      lagVerdict(
+        'g',
+        series((t) => (t % 5) * 400),
+        1000,
+      ).bounded,
+    ).toBe(true);
+  });
+
   it('calls a lag that keeps growing in the last quarter unbounded', () => {
     const v = lagVerdict(
       'g',

@@ -109,15 +109,18 @@ export interface LagVerdict {
   group: string;
   max: number;
   last: number;
-  /** messages per second over the last quarter of the window */
+  /** messages per second over the last quarter of the window (least squares) */
   slope: number;
+  /** slope × the last quarter's duration: how much the lag grew there */
+  growth: number;
   bounded: boolean;
 }
 
 /**
- * Bounded = not growing over the last 25 % of the window: the least-squares slope of the lag there
- * is at most 2 % of the source's rate (a group that falls behind by 2 % of the input grows without
- * end), with a floor of 5 messages/s for batch-to-batch noise.
+ * Bounded = not growing over the last 25 % of the window: there, the fitted lag grew by less than
+ * one second of the source's input (at least 50 messages). A consumer that commits in batches has a
+ * saw-tooth lag whose teeth can be that big without it falling behind; one that cannot keep up
+ * grows by a share of the input every second.
  */
 export function lagVerdict(
   group: string,
@@ -129,12 +132,15 @@ export function lagVerdict(
     tail.map((p) => p.t / 1000),
     tail.map((p) => p.lag),
   );
+  const seconds = tail.length >= 2 ? (tail.at(-1)!.t - tail[0]!.t) / 1000 : 0;
+  const growth = s * seconds;
   return {
     group,
     max: Math.max(0, ...points.map((p) => p.lag)),
     last: points.at(-1)?.lag ?? 0,
     slope: s,
-    bounded: tail.length >= 2 && s <= Math.max(5, 0.02 * rate),
+    growth,
+    bounded: tail.length >= 2 && growth <= Math.max(50, rate),
   };
 }
 

@@ -187,11 +187,11 @@ export function sustainedReport(r: SustainedResult): string {
     ]);
   out.push(fresh.toString(), `(poll interval ${r.pollIntervalMs} ms)`);
   const lag = table(
-    ['consumer group', 'max lag', 'last lag', 'slope last 25 % (msg/s)', 'bounded'],
+    ['consumer group', 'max lag', 'last lag', 'growth over the last 25 %', 'bounded'],
     ['left', 'right', 'right', 'right', 'left'],
   );
   for (const l of r.lag)
-    lag.push([l.group, fmt(l.max), fmt(l.last), fmt(l.slope, 1), l.bounded ? 'yes' : 'NO']);
+    lag.push([l.group, fmt(l.max), fmt(l.last), fmt(l.growth), l.bounded ? 'yes' : 'NO']);
   out.push(lag.toString(), ...footer(r));
   return out.join('\n');
 }
