@@ -84,6 +84,7 @@ export async function runBackfill(ctx: RunContext): Promise<BackfillResult> {
     settings: settingsOf(ctx),
     source: { ...seeded, initialMs },
     outcome: { ...outcome, atSeconds: atMs / 1000 },
+    stallSeconds: args.stallSeconds,
     problems: logProblems(roles.logFile),
     stages: STAGES.map((s) => summarizeStage(samples, s)),
     endToEnd: {

@@ -10,6 +10,7 @@ export interface Common {
   run: string;
   settings: Record<string, string | number>;
   outcome: RunOutcome & { atSeconds: number };
+  stallSeconds: number;
   problems: Array<{ role: string; msg: string; count: number }>;
   peakRssMiB: number;
   /** how long the shared event loop was blocked while the roles ran */
@@ -72,7 +73,10 @@ function outcomeLine(r: Common): string {
   const o = r.outcome;
   if (o.kind === 'complete') return `complete after ${fmt(o.atSeconds, 1)} s`;
   if (o.kind === 'stalled')
-    return `STALLED at ${STAGE_LABELS[o.stage]} (no progress for the stall window, at ${fmt(o.atSeconds, 1)} s)`;
+    return (
+      `STALLED at ${STAGE_LABELS[o.stage]}: neither its count nor its consumer group's offsets moved for ` +
+      `${r.stallSeconds} s (at ${fmt(o.atSeconds, 1)} s)`
+    );
   if (o.kind === 'interrupted') return `INTERRUPTED (Ctrl-C) after ${fmt(o.atSeconds, 1)} s`;
   return `TIMED OUT after ${fmt(o.atSeconds, 1)} s`;
 }

@@ -97,6 +97,7 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
     run: ctx.n.run,
     settings: { ...settingsOf(ctx), TICK_MS: args.tickMs, workspaces: args.workspaces },
     outcome: { ...outcome, atSeconds: (samples.at(-1)?.t ?? 0) / 1000 },
+    stallSeconds: args.stallSeconds,
     problems: logProblems(roles.logFile),
     warmup: { outcome: warmup.kind, seconds: warmupSeconds, versions: initial.versions },
     window: {
