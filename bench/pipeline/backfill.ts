@@ -22,7 +22,7 @@ import {
 import type { BackfillResult } from './report.ts';
 import { logProblems } from './roles.ts';
 import { seed } from './source.ts';
-import { sampleUntil } from './stages.ts';
+import { startWhileSampling } from './stages.ts';
 
 /**
  * Backfill: the source is filled first (the mock source role, paused, then ticked through its admin
@@ -32,7 +32,7 @@ import { sampleUntil } from './stages.ts';
  */
 export async function runBackfill(ctx: RunContext): Promise<BackfillResult> {
   const { args, roles, log } = ctx;
-  let started = performance.now();
+  const started = performance.now();
   await roles.start(['mock-source']);
   const initialMs = performance.now() - started;
   log(
@@ -46,12 +46,9 @@ export async function runBackfill(ctx: RunContext): Promise<BackfillResult> {
   const profile = await maybeProfile(ctx);
   const t0 = Date.now();
   const loop = watchEventLoop();
-  started = performance.now();
-  await roles.start(pipelineRoles(args));
-  const rolesStartMs = performance.now() - started;
-  log(`roles started in ${Math.round(rolesStartMs)} ms; sampling every second`);
   const samples: Sample[] = [];
-  const outcome = await sampleUntil({
+  log('starting the pipeline roles; sampling every second');
+  const { outcome, rolesStartMs } = await startWhileSampling(() => roles.start(pipelineRoles(args)), {
     sampler: ctx.sampler,
     samples,
     t0,
@@ -97,6 +94,7 @@ export async function runBackfill(ctx: RunContext): Promise<BackfillResult> {
     peakRssMiB: peak,
     eventLoopDelayMs,
     rolesStartMs,
+    roleStartMs: roles.startMs,
     logFile: roles.logFile,
     lateClosing,
   };

@@ -16,6 +16,8 @@ export interface Common {
   /** how long the shared event loop was blocked while the roles ran */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   rolesStartMs: number;
+  /** ms each role took to start, in start order */
+  roleStartMs: Record<string, number>;
   logFile: string;
   lateClosing: string[];
 }
@@ -82,8 +84,12 @@ function outcomeLine(r: Common): string {
 }
 
 function footer(r: Common): string[] {
+  const d = r.eventLoopDelayMs;
   const lines = [
-    `peak RSS of the process: ${fmt(r.peakRssMiB)} MiB; roles started in ${fmt(r.rolesStartMs)} ms`,
+    `peak RSS of the process: ${fmt(r.peakRssMiB)} MiB; event loop delay p50 ${d.p50} ms, p99 ${d.p99} ms, max ${fmt(d.max)} ms`,
+    `roles started in ${fmt(r.rolesStartMs)} ms (${Object.entries(r.roleStartMs)
+      .map(([role, ms]) => `${role} ${fmt(ms)}`)
+      .join(', ')})`,
   ];
   if (r.problems.length > 0) {
     lines.push('warnings and errors in the role logs (most frequent first):');

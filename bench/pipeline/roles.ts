@@ -15,6 +15,8 @@ import { infraOptions } from '../../infra/options.ts';
 export interface RolesInProcess {
   /** starts the named roles (in ROLES order) that are not running yet */
   start(names: readonly string[]): Promise<void>;
+  /** ms each role took to start */
+  startMs: Record<string, number>;
   /** the metrics registries of every running role */
   metrics(): RoleMetrics[];
   /** sum of a counter or gauge over every running role (and every label value) */
@@ -30,13 +32,17 @@ export function rolesInProcess(deps: { env: NodeJS.ProcessEnv; logFile: string }
   const destination = pino.destination({ dest: deps.logFile, sync: false, mkdir: true });
   const running: Array<{ def: RoleDefinition; role: RunningRole }> = [];
   const all = () => running.flatMap((r) => r.role.metrics ?? []);
+  const startMs: Record<string, number> = {};
   return {
     logFile: deps.logFile,
+    startMs,
     async start(names) {
       for (const def of ROLES) {
         if (!names.includes(def.name) || running.some((r) => r.def === def)) continue;
         const logger = pino({ name: def.name, level, base: { pid: process.pid } }, destination);
+        const started = performance.now();
         const role = await def.start({ infra, env: deps.env, logger });
+        startMs[def.name] = Math.round(performance.now() - started);
         running.push({ def, role });
       }
     },

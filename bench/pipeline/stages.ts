@@ -198,6 +198,39 @@ export function createStageSampler(deps: StageDeps) {
 
 export type StageSampler = ReturnType<typeof createStageSampler>;
 
+type SampleOptions = Parameters<typeof sampleUntil>[0];
+
+/**
+ * Starts roles while the sampling already runs, so that what the first roles do while a later one
+ * is still starting (a store slow to answer, a processor restoring) is measured too. Nothing can
+ * stall or complete before every role is up.
+ */
+export async function startWhileSampling(
+  start: () => Promise<void>,
+  opts: Omit<SampleOptions, 'readyAt'>,
+): Promise<{ outcome: RunOutcome; rolesStartMs: number }> {
+  let readyAt: number | undefined;
+  let failure: { err: unknown } | undefined;
+  const failed = new AbortController();
+  const starting = start().then(
+    () => {
+      readyAt = Date.now() - opts.t0;
+    },
+    (err: unknown) => {
+      failure = { err };
+      failed.abort();
+    },
+  );
+  const outcome = await sampleUntil({
+    ...opts,
+    readyAt: () => readyAt,
+    signal: opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal,
+  });
+  await starting;
+  if (failure) throw failure.err;
+  return { outcome, rolesStartMs: readyAt ?? Date.now() - opts.t0 };
+}
+
 export type RunOutcome =
   | { kind: 'complete' }
   | { kind: 'stalled'; stage: StageKey }
@@ -219,6 +252,8 @@ export async function sampleUntil(opts: {
   onSample?: (s: Sample) => void | Promise<void>;
   /** Ctrl-C: ends the sampling, and the run goes on to its report and clean-up */
   signal?: AbortSignal;
+  /** ms since t0 when every role was up; until then (undefined) nothing can complete or stall */
+  readyAt?: () => number | undefined;
 }): Promise<RunOutcome> {
   const started = Date.now();
   const since = opts.samples.length;
@@ -228,11 +263,17 @@ export async function sampleUntil(opts: {
     opts.samples.push(s);
     await opts.onSample?.(s);
     const done = opts.sampler.done(s);
-    if (opts.forMs !== undefined) {
+    const readyAt = opts.readyAt ? opts.readyAt() : 0;
+    if (readyAt === undefined) {
+      // roles still starting: only sample
+    } else if (opts.forMs !== undefined) {
       if (Date.now() - started >= opts.forMs) return { kind: 'complete' };
     } else if (STAGES.every(done) && (await opts.sampler.drained())) return { kind: 'complete' };
-    const stalled = stalledStage(opts.samples.slice(since), done, opts.stallMs, opts.sampler.progress);
-    if (stalled) return { kind: 'stalled', stage: stalled };
+    if (readyAt !== undefined) {
+      const window = opts.samples.slice(since).filter((x) => x.t >= readyAt);
+      const stalled = stalledStage(window, done, opts.stallMs, opts.sampler.progress);
+      if (stalled) return { kind: 'stalled', stage: stalled };
+    }
     if (Date.now() - started > opts.timeoutMs) return { kind: 'timeout' };
     if (opts.signal?.aborted) return { kind: 'interrupted' };
     const until = opts.forMs === undefined ? next : Math.min(next, started + opts.forMs);

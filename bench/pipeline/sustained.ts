@@ -12,7 +12,7 @@ import {
 import { createFreshnessTracker } from './freshness.ts';
 import type { SustainedResult } from './report.ts';
 import { logProblems } from './roles.ts';
-import { type RunOutcome, sampleUntil } from './stages.ts';
+import { type RunOutcome, sampleUntil, startWhileSampling } from './stages.ts';
 
 /**
  * Sustained: the source starts paused with its initial population, which the pipeline first takes
@@ -26,9 +26,6 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
   const initial = await ctx.source.stats();
   const loop = watchEventLoop();
   const t0 = Date.now();
-  const started = performance.now();
-  await roles.start(pipelineRoles(args));
-  const rolesStartMs = performance.now() - started;
   const samples: Sample[] = [];
   const printProgress = progressPrinter(ctx);
   const common = {
@@ -41,7 +38,10 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
   };
 
   log(`warm-up: ${initial.versions} initial versions through the pipeline…`);
-  const warmup = await sampleUntil({ ...common, onSample: printProgress });
+  const { outcome: warmup, rolesStartMs } = await startWhileSampling(() => roles.start(pipelineRoles(args)), {
+    ...common,
+    onSample: printProgress,
+  });
   const warmupSeconds = (samples.at(-1)?.t ?? 0) / 1000;
 
   let window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
@@ -125,6 +125,7 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
     peakRssMiB: peak,
     eventLoopDelayMs,
     rolesStartMs,
+    roleStartMs: roles.startMs,
     logFile: roles.logFile,
     lateClosing,
   };
