@@ -152,7 +152,9 @@ try {
   );
   exitCode = { complete: 0, stalled: 3, timeout: 4, interrupted: 130 }[result.outcome.kind];
 } catch (err) {
-  log(`failed: ${(err as Error).stack ?? err}`);
+  // a role that could not start is an outcome worth one clear line; anything else, the stack
+  const e = err as Error;
+  log(`failed: ${e.message.includes('role did not start') ? e.message : (e.stack ?? e)}`);
 } finally {
   const late = await closeRoles?.().catch((err: Error) => [`closing the roles failed: ${err.message}`]);
   for (const l of late ?? []) log(l);

@@ -41,7 +41,9 @@ export function rolesInProcess(deps: { env: NodeJS.ProcessEnv; logFile: string }
         if (!names.includes(def.name) || running.some((r) => r.def === def)) continue;
         const logger = pino({ name: def.name, level, base: { pid: process.pid } }, destination);
         const started = performance.now();
-        const role = await def.start({ infra, env: deps.env, logger });
+        const role = await def.start({ infra, env: deps.env, logger }).catch((err: Error) => {
+          throw new Error(`the ${def.name} role did not start: ${err.message}`, { cause: err });
+        });
         startMs[def.name] = Math.round(performance.now() - started);
         running.push({ def, role });
       }

@@ -12,7 +12,8 @@ import { TOPICS, topicConfigs } from '../../infra/topics.ts';
  * Everything one benchmark run owns, with names unique to the run, the way the integration tests
  * isolate a pipeline (tests/integration/pipeline-e2e.test.ts): its own topics, consumer groups and
  * transactional ids, its own Postgres database (bronze and gold tables, and whatever else the
- * migrations create), its own MongoDB collection, free ports. Nothing of the shared `npm start`
+ * migrations create or a role keeps there, e.g. a mock source that stores its world in Postgres),
+ * its own MongoDB collection, free ports. Nothing of the shared `npm start`
  * pipeline is read or written, and clean-up removes it all.
  */
 export interface RunNames {
