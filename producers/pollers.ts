@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { createKafka } from '../common/kafka.ts';
+import type { Liveness } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics, startMetricsReporter } from '../common/metrics.ts';
 import { createSchemaRegistry, registerValueSchema } from '../common/registry.ts';
@@ -30,6 +31,8 @@ export async function startPollers(deps: {
   /** every source request with its outcome (tests use it to measure Retry-After waits) */
   onExchange?: (exchange: SourceExchange) => void;
   kafka?: Kafka;
+  /** the role's liveness: each poller reports its walks */
+  liveness?: Liveness;
 }): Promise<RunningPollers> {
   const { options, logger } = deps;
   const kafka = deps.kafka ?? createKafka(deps.infra.kafka, 'tributary-pollers', deps.logger);
@@ -77,6 +80,7 @@ export async function startPollers(deps: {
       pageSize: options.pageSize,
       overlapMs: options.overlapMs,
       retry: options.retry,
+      probe: deps.liveness?.probe(`poller ${name}`, 'poller'),
       createCommitter: () =>
         createPageCommitter({
           kafka,
