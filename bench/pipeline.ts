@@ -31,6 +31,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { createKafka } from '../common/kafka.ts';
+import { createLogger } from '../common/logger.ts';
 import { infraOptions } from '../infra/options.ts';
 import { type BenchArgs, parseBenchArgs, USAGE } from './pipeline/args.ts';
 import { runBackfill } from './pipeline/backfill.ts';
@@ -67,7 +68,7 @@ try {
 const log = (line: string) => console.error(`[bench] ${line}`);
 const baseInfra = infraOptions(process.env);
 const n = runNames(process.env, args.cleanUp);
-const kafka = createKafka(baseInfra.kafka, n.run);
+const kafka = createKafka(baseInfra.kafka, n.run, createLogger('bench', 'warn'));
 const admin = kafka.admin();
 if (args.cleanUp) {
   await admin.connect();

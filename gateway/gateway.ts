@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import { createKafka } from '../common/kafka.ts';
+import { createLiveness, type Liveness, registerLivenessMetrics } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { serverUrl } from '../common/ops-server.ts';
@@ -33,9 +34,13 @@ export async function startGateway(deps: {
   options: GatewayOptions;
   infra: InfraOptions;
   logger: Logger;
+  /** the role's liveness (run-roles passes it); a standalone gateway keeps its own */
+  liveness?: Liveness;
 }): Promise<Gateway> {
   const { options, logger } = deps;
   const metrics = createRoleMetrics('gateway');
+  const liveness = deps.liveness ?? createLiveness();
+  registerLivenessMetrics(metrics, liveness);
   const processRegistry = new client.Registry();
   client.collectDefaultMetrics({ register: processRegistry, prefix: 'tributary_gateway_' });
   const ticks = metrics.counter('tributary_gateway_live_ticks_total', 'live updates built');
@@ -45,7 +50,7 @@ export async function startGateway(deps: {
   const pool = createReadOnlyPool(options.postgresUrl ?? deps.infra.postgres.url);
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   // few retries: a tick that cannot reach Kafka reports it and the next tick tries again
-  const kafka = createKafka(deps.infra.kafka, 'tributary-gateway', { retries: 2 });
+  const kafka = createKafka(deps.infra.kafka, 'tributary-gateway', logger, { retries: 2 });
   const admin = kafka.admin();
   const closers: Array<() => Promise<unknown>> = [() => pool.end()];
   const closeAll = async () => {
@@ -65,6 +70,7 @@ export async function startGateway(deps: {
       sinks: [replays],
       logger,
       onInvalid: () => invalid.inc(),
+      liveness,
     });
     closers.push(() => feed.close());
     const analytics = createAnalytics({ pool, table: options.goldTable });
@@ -94,7 +100,8 @@ export async function startGateway(deps: {
     closers.push(() => hub.stop());
     const ready = async () => {
       await Promise.all([analytics.ping(), admin.describeCluster()]);
-      return true;
+      const { stalled, reason } = liveness.status();
+      return { ready: !stalled, roles: { gateway: stalled ? { stalled, reason } : { stalled } } };
     };
     const app = await buildApp({ options, analytics, hub, metrics, processRegistry, ready, logger });
     closers.push(() => app.close());

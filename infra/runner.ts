@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createKafka } from '../common/kafka.ts';
+import { createLogger } from '../common/logger.ts';
 import type { RetryEvent } from '../common/retry.ts';
 import { maskUrl } from '../common/url.ts';
 import { WaitTimeoutError, waitFor } from '../common/wait-for.ts';
@@ -58,7 +59,7 @@ export async function up(opts: InfraOptions, log: Log): Promise<EndpointStatus[]
     ...services.filter((s) => s !== postgres && s !== registry).map((s) => s.start(log)),
   ]);
   await migrate(opts.postgres.url, log);
-  const kafka = createKafka(opts.kafka, 'tributary-infra');
+  const kafka = createKafka(opts.kafka, 'tributary-infra', createLogger('infra', 'warn'));
   const admin = kafka.admin();
   try {
     await admin.connect();

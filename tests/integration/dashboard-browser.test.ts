@@ -26,7 +26,7 @@ import {
   startTestGateway,
 } from '../../gateway/testing.ts';
 import { launchChromium } from '../support/browser.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { createTopics, dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
@@ -186,7 +186,7 @@ function colourPixels(page: Page, chart: string, rgb: [number, number, number]):
 }
 
 describe('live dashboard in Chromium', () => {
-  const kafka = createKafka(infra.kafka, uniqueName('dashboard-test'));
+  const kafka = createKafka(infra.kafka, uniqueName('dashboard-test'), testLogger);
   const topics = { metrics: uniqueName('metrics'), raw: uniqueName('raw'), dlq: uniqueName('dlq') };
   const group = uniqueName('bronze-like');
   let admin: Admin;
@@ -343,6 +343,56 @@ describe('live dashboard in Chromium', () => {
     expect(await replayText(finishing)).toBe('5,000 / 5,000 reprocessed — done');
     expect(await replayText(draining)).toBe('2,500 / 5,000 reprocessed (50%)');
     await page.screenshot({ path: 'test-artifacts/dashboard-replays.png', fullPage: true });
+  });
+
+  it('marks a stalled stage red with its reason, and a stage whose role went quiet grey', async () => {
+    const stalledInstance = `processor@stalled-${randomUUID()}`;
+    const reason = 'group tributary.processor: no batch committed for 61 s with 1,234 messages waiting';
+    const snapshot = (role: string, instance: string, gauges: Record<string, number>) => ({
+      key: instance,
+      value: JSON.stringify({ role, instance, at: Date.now(), counters: {}, gauges }),
+    });
+    // published until shown: the gateway reads the metrics topic from the latest offset
+    await waitFor(
+      async () => {
+        await producer.send({
+          topic: topics.metrics,
+          messages: [
+            snapshot('processor', stalledInstance, {
+              tributary_role_stalled: 1,
+              [`tributary_role_stall_info{reason="${reason}"}`]: 1,
+            }),
+            // heard from once: 15 s later the gold stage is no longer known to be fine
+            snapshot('gold-mongo', `gold-mongo@quiet-${randomUUID()}`, { tributary_role_stalled: 0 }),
+          ],
+        });
+        return (await page.getByTestId('stage-joined').getAttribute('data-status')) === 'red';
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, what: 'the joined stage to turn red' },
+    );
+    expect(await text('stage-reason-joined')).toBe(`processor stalled: ${reason}`);
+    const topColour = (stage: string) =>
+      page.getByTestId(`stage-${stage}`).evaluate((el) => getComputedStyle(el).borderTopColor);
+    expect(await topColour('joined')).toBe('rgb(239, 68, 68)'); // --red
+    await waitFor(
+      async () => (await page.getByTestId('stage-gold-written').getAttribute('data-status')) === 'stale',
+      {
+        timeoutMs: 60_000,
+        what: 'the gold stage to turn grey once gold-mongo is quiet for 15 s',
+      },
+    );
+    expect(await text('stage-reason-gold-written')).toMatch(/^no gold-mongo metrics for \d+ s$/);
+    expect(await text('stage-rate-gold-written')).toBe('—');
+    expect(await topColour('gold-written')).toBe('rgb(139, 155, 180)'); // --muted
+    // the stalled instance went quiet too: the processor that still reports makes the stage green again
+    await waitFor(
+      async () => (await page.getByTestId('stage-joined').getAttribute('data-status')) === 'green',
+      {
+        timeoutMs: 60_000,
+        what: 'the joined stage to be green again',
+      },
+    );
+    await page.screenshot({ path: 'test-artifacts/dashboard-stalled.png', fullPage: true });
   });
 
   it('fits a phone screen', async () => {

@@ -15,7 +15,7 @@ import {
 } from '../../gateway/events.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { createGoldCopy, fixturePool, insertGoldRows, startTestGateway } from '../../gateway/testing.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { createTopics, dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
@@ -32,7 +32,7 @@ function connect(url: string): { socket: Client; history: HistoryPoint[][]; live
 }
 
 describe('gateway live socket', () => {
-  const kafka = createKafka(infra.kafka, uniqueName('gateway-socket-test'));
+  const kafka = createKafka(infra.kafka, uniqueName('gateway-socket-test'), testLogger);
   const topics = {
     metrics: uniqueName('metrics'),
     raw: uniqueName('raw'),
@@ -106,7 +106,7 @@ describe('gateway live socket', () => {
         stage,
         // no role has reported yet; the published rate comes from Kafka offsets (0 records/s)
         ratePerSec: stage === 'published' ? 0 : null,
-        status: expect.stringMatching(/^(green|amber|red)$/),
+        status: expect.stringMatching(/^(green|amber|red|stale)$/),
         reason: expect.any(String),
       })),
       lag: [],

@@ -6,20 +6,27 @@ import { createSchemaRegistry, registerValueSchema } from '../../common/registry
 import type { OpsOptions } from '../../ops/options.ts';
 import { applyReset, planReset } from '../../ops/reset.ts';
 import { workspace } from '../support/fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { createTopics, dropTopics } from '../support/kafka.ts';
 import { runCli } from '../support/ops-cli.ts';
 
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('ops-inspect-test'));
+const kafka = createKafka(infra.kafka, uniqueName('ops-inspect-test'), testLogger);
 const admin = kafka.admin();
 const registry = createSchemaRegistry(infra.registry);
 const pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });
 const mongo = new MongoClient(infra.mongo.url);
 const id = uniqueName('ops-inspect');
 const prefix = `${id}.`;
-const topics = { plain: `${id}.plain`, tx: `${id}.tx`, dlq: `dlq.${id}` };
-const env = { TRIBUTARY_OPS_GROUP_PREFIX: prefix };
+const topics = {
+  plain: `${id}.plain`,
+  tx: `${id}.tx`,
+  dlq: `dlq.${id}`,
+  metrics: `${id}.metrics`,
+  stalls: `${id}.stalls`,
+};
+// its own metrics topic: the roles section shows only what this test publishes
+const env = { TRIBUTARY_OPS_GROUP_PREFIX: prefix, TRIBUTARY_METRICS_TOPIC: topics.metrics };
 
 beforeAll(async () => {
   await admin.connect();
@@ -28,6 +35,8 @@ beforeAll(async () => {
     { topic: topics.plain, partitions: 1 },
     { topic: topics.tx, partitions: 1 },
     { topic: topics.dlq, partitions: 1 },
+    { topic: topics.metrics, partitions: 1 },
+    { topic: topics.stalls, partitions: 1 },
   ]);
 });
 afterAll(async () => {
@@ -38,6 +47,60 @@ afterAll(async () => {
 });
 
 describe('tributary status and tail', () => {
+  it('names the roles that say they are stalled, and those that went silent', async () => {
+    const stallsEnv = { ...env, TRIBUTARY_METRICS_TOPIC: topics.stalls };
+    const producer = kafka.producer();
+    await producer.connect();
+    const snapshot = (role: string, instance: string, at: number, gauges: Record<string, number>) => ({
+      key: instance,
+      timestamp: String(at),
+      value: JSON.stringify({ role, instance, at, counters: {}, gauges }),
+    });
+    const now = Date.now();
+    const reason = 'group tributary.gold.postgres: no batch committed for 61 s with 1,234 messages waiting';
+    try {
+      await producer.send({
+        topic: topics.stalls,
+        messages: [
+          snapshot('gold-postgres', 'gold-postgres@h:1', now - 1000, {
+            tributary_role_stalled: 1,
+            [`tributary_role_stall_info{reason="${reason}"}`]: 1,
+          }),
+          snapshot('bronze', 'bronze@h:2', now - 1000, { tributary_role_stalled: 0 }),
+          snapshot('processor', 'processor@h:3', now - 60_000, { tributary_role_stalled: 0 }),
+          // an older snapshot of a restarted processor, and a replay's progress (no liveness)
+          snapshot('processor', 'processor@h:0', now - 100_000, { tributary_role_stalled: 0 }),
+          snapshot('replay', 'replay@h:4', now - 1000, {}),
+        ],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const status = await runCli(['status', '--json'], stallsEnv);
+    const report = JSON.parse(status.stdout);
+    expect(report.roles).toEqual([
+      { role: 'bronze', instances: 1, status: 'ok', lastSnapshotSeconds: expect.any(Number) },
+      {
+        role: 'gold-postgres',
+        instances: 1,
+        status: 'stalled',
+        reason,
+        lastSnapshotSeconds: expect.any(Number),
+      },
+      {
+        role: 'processor',
+        instances: 0,
+        status: 'stale',
+        reason: expect.stringMatching(/^no metrics for (59|6\d) s/),
+        lastSnapshotSeconds: expect.any(Number),
+      },
+    ]);
+    expect(status.code).toBe(1); // a stalled role fails the command, for scripts
+    const text = await runCli(['status'], stallsEnv);
+    expect(text.stdout).toContain('gold-postgres');
+    expect(text.stdout).toContain('stalled');
+  });
+
   it('shows lag in messages and seconds, counting transaction markers as caught up, DLQ counts and subjects', async () => {
     const hourAgo = Date.now() - 3600_000;
     const avroId = await registerValueSchema(registry, topics.plain, 'workspace');
@@ -117,6 +180,7 @@ describe('tributary status and tail', () => {
       ],
     });
     expect(report.subjects).toContainEqual({ subject: `${topics.plain}-value`, versions: [1] });
+    expect(report.roles).toEqual([]);
     expect(status.code).toBe(0);
 
     const tail = await runCli(['tail', topics.plain, '--from-beginning', '--max', '3', '--json']);

@@ -7,7 +7,7 @@ import { migrate } from '../../infra/migrate.ts';
 import { opsOptions } from '../../ops/options.ts';
 import { pipelineTopics } from '../../ops/reset.ts';
 import { FAST_GROUP_ENV } from '../support/consumer-fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { consumeUntil, dropTopics } from '../support/kafka.ts';
 import { type CliRun, runCli, startCli } from '../support/ops-cli.ts';
 import { startTestSource, type TestSource } from '../support/poller-harness.ts';
@@ -22,7 +22,7 @@ import { startTestSource, type TestSource } from '../support/poller-harness.ts';
  * (TRIBUTARY_POSTGRES_URL), migrated like the real one.
  */
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('reset-start-test'));
+const kafka = createKafka(infra.kafka, uniqueName('reset-start-test'), testLogger);
 const admin = kafka.admin();
 const id = uniqueName('reset-start');
 const database = id.replace(/-/g, '_');

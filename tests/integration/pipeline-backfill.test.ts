@@ -6,7 +6,7 @@ import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { type RoleProcess, spawnRole } from '../support/child.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { consumeUntil, createTopics, dropTopics } from '../support/kafka.ts';
 import { type GoldContent, goldFromMongo, goldFromPostgres, joinFromSource } from '../support/pipeline.ts';
 import {
@@ -26,7 +26,7 @@ import {
  * once, and gold in Postgres = MongoDB = the gold topic = the join computed from the source API.
  */
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('backfill'));
+const kafka = createKafka(infra.kafka, uniqueName('backfill'), testLogger);
 const registry = createSchemaRegistry(infra.registry);
 const admin = kafka.admin();
 

@@ -6,7 +6,7 @@ import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { type RoleProcess, spawnRole } from '../support/child.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { consumeUntil, createTopics } from '../support/kafka.ts';
 import { dropMockWorlds, mockWorldSchema } from '../support/mock-world.ts';
 import { type GoldContent, goldFromMongo, goldFromPostgres, joinFromSource } from '../support/pipeline.ts';
@@ -27,7 +27,7 @@ import {
  * the seed reuses the same ids with new histories: dead letters and gold rows the source lacks.)
  */
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('restart'));
+const kafka = createKafka(infra.kafka, uniqueName('restart'), testLogger);
 const registry = createSchemaRegistry(infra.registry);
 const admin = kafka.admin();
 
