@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Kafka, Producer } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import client from 'prom-client';
 
 /**
@@ -122,7 +122,8 @@ export async function startMetricsReporter(opts: {
   intervalMs?: number;
   onError?: (err: unknown) => void;
 }): Promise<{ stop(): Promise<void> }> {
-  const producer = opts.kafka.producer();
+  // kafkajs' default partitioner since 2.0, spelled out: it warns on every producer otherwise
+  const producer = opts.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const publisher = startMetricsPublisher({ ...opts, producer });
   return {

@@ -384,14 +384,12 @@ describe('live dashboard in Chromium', () => {
     expect(await text('stage-reason-gold-written')).toMatch(/^no gold-mongo metrics for \d+ s$/);
     expect(await text('stage-rate-gold-written')).toBe('—');
     expect(await topColour('gold-written')).toBe('rgb(139, 155, 180)'); // --muted
-    // the stalled instance went quiet too: the processor that still reports makes the stage green again
-    await waitFor(
-      async () => (await page.getByTestId('stage-joined').getAttribute('data-status')) === 'green',
-      {
-        timeoutMs: 60_000,
-        what: 'the joined stage to be green again',
-      },
-    );
+    // the stalled instance went quiet too: the processor that still reports decides the colour again
+    // (by the lag rules; the test's lagging group keeps it amber or red, but no longer "stalled")
+    await waitFor(async () => !(await text('stage-reason-joined')).includes('stalled'), {
+      timeoutMs: 60_000,
+      what: 'the joined stage to no longer say stalled',
+    });
     await page.screenshot({ path: 'test-artifacts/dashboard-stalled.png', fullPage: true });
   });
 
