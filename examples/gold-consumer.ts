@@ -99,7 +99,7 @@ process.once('SIGTERM', stop);
 
 await consumer.run({
   // Offsets are committed after eachMessage returns: a crash re-delivers, never skips. Make your
-  // handling idempotent, e.g. keep a job only if (job_updated_at, workspace_updated_at) is newer.
+  // handling idempotent, e.g. keep a job only if its (partition, offset) is greater than the one you hold.
   eachMessage: async ({ partition, message }) => {
     // A null value would be a tombstone (a deleted key); the pipeline does not produce them today.
     const value =

@@ -163,5 +163,10 @@ describe('tributary rebuild-gold', () => {
     );
     expect(await indexNames(gold.table)).toEqual(indexesBefore);
     expect(await shadowLeftovers()).toEqual([]);
+    // The swapped-in positions were on the shadow topic: marked unknown (-1), so that the gold
+    // sinks replace each row and document with the next record of the real topic.
+    const { rows: offsets } = await pool.query(`SELECT DISTINCT source_offset FROM ${gold.table}`);
+    expect(offsets).toEqual([{ source_offset: '-1' }]);
+    expect(await mongo.db('tributary').collection(gold.collection).distinct('source_offset')).toEqual([-1]);
   });
 });
