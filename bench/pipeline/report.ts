@@ -251,7 +251,7 @@ export function sustainedReport(r: SustainedResult): string {
     ]);
   out.push(fresh.toString(), `(poll interval ${r.pollIntervalMs} ms)`);
   const lag = table(
-    ['consumer group', 'max lag', 'last lag', 'growth over the last 25 %', 'bounded'],
+    ['consumer group (messages behind)', 'max lag', 'last lag', 'growth over the last 25 %', 'bounded'],
     ['left', 'right', 'right', 'right', 'left'],
   );
   for (const l of r.lag)
