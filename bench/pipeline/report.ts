@@ -147,8 +147,9 @@ function footer(r: Common): string[] {
   const lines = [
     `peak RSS of the process: ${fmt(r.peakRssMiB)} MiB; event loop delay p50 ${d.p50} ms, p99 ${d.p99} ms, max ${fmt(d.max)} ms`,
     `roles started in ${fmt(r.rolesStartMs)} ms (${Object.entries(r.roleStartMs)
+      .filter(([role]) => role !== 'mock-source')
       .map(([role, ms]) => `${role} ${fmt(ms)}`)
-      .join(', ')})`,
+      .join(', ')}), after the mock source (${fmt(r.roleStartMs['mock-source'])} ms)`,
   ];
   if (r.problems.length > 0) {
     lines.push('warnings and errors in the role logs (most frequent first):');
