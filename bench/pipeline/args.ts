@@ -87,6 +87,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     },
   });
   if (v.help) return 'help';
+  if (v['clean-up'] !== undefined && !/^bench-[0-9a-f]{8}$/.test(v['clean-up']))
+    throw new UsageError(
+      `--clean-up is ${JSON.stringify(v['clean-up'])}: use the run id it printed, e.g. bench-1a2b3c4d`,
+    );
   const mode = v.mode ?? 'backfill';
   if (mode !== 'backfill' && mode !== 'sustained')
     throw new UsageError(`--mode is ${JSON.stringify(mode)}: use backfill or sustained`);

@@ -19,7 +19,7 @@ import {
   type RunContext,
   watchEventLoop,
 } from './context.ts';
-import type { BackfillResult } from './report.ts';
+import { againstCeilings, type BackfillResult } from './report.ts';
 import { logProblems } from './roles.ts';
 import { seed } from './source.ts';
 import { startWhileSampling } from './stages.ts';
@@ -75,6 +75,14 @@ export async function runBackfill(ctx: RunContext): Promise<BackfillResult> {
     return undefined;
   });
   if (profileText) log(`\n${profileText}`);
+  const complete = outcome.kind === 'complete';
+  const rate = complete ? (seeded.versions * 1000) / atMs : null;
+  const { slowestCeiling, ofSlowestCeiling, ...results } = againstCeilings(
+    STAGES.map((s) => summarizeStage(samples, s)),
+    ceilings,
+    seeded,
+    rate,
+  );
   return {
     mode: 'backfill',
     run: ctx.n.run,
@@ -83,13 +91,14 @@ export async function runBackfill(ctx: RunContext): Promise<BackfillResult> {
     outcome: { ...outcome, atSeconds: atMs / 1000 },
     stallSeconds: args.stallSeconds,
     problems: logProblems(roles.logFile),
-    stages: STAGES.map((s) => summarizeStage(samples, s)),
+    ...results,
     endToEnd: {
       versions: seeded.versions,
-      seconds: outcome.kind === 'complete' ? atMs / 1000 : null,
-      rate: outcome.kind === 'complete' ? (seeded.versions * 1000) / atMs : null,
+      seconds: complete ? atMs / 1000 : null,
+      rate,
+      slowestCeiling,
+      ofSlowestCeiling,
     },
-    ceilings,
     goldTopicJobs,
     peakRssMiB: peak,
     eventLoopDelayMs,

@@ -36,7 +36,7 @@ export function createFreshnessTracker(deps: {
     seen[store].set(key, writtenAt);
     cursor[store] = Math.max(cursor[store], writtenAt);
     const w = deps.window();
-    if (sourceAt >= w.from && sourceAt <= w.to) values[store].push(writtenAt - sourceAt);
+    if (sourceAt >= w.from && sourceAt <= w.to) values[store].push(Math.round(writtenAt - sourceAt));
   }
 
   function prune(store: 'postgres' | 'mongo') {

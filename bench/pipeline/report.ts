@@ -22,12 +22,36 @@ export interface Common {
   lateClosing: string[];
 }
 
+export interface StageResult extends StageSummary {
+  /** the bare ceiling that bounds this stage, its rate, and this stage's rate as a share of it */
+  ceiling?: Ceiling['key'];
+  ceilingRate?: number;
+  ratio?: number;
+}
+
+export interface CeilingResult extends Ceiling {
+  /** count per second */
+  rate: number;
+  /**
+   * The fastest the whole backfill could go if this were its only cost: the stage's full work
+   * (every version, or every job for gold) at the ceiling's rate, even when the run stalled early.
+   */
+  boundVersionsPerSecond: number;
+}
+
 export interface BackfillResult extends Common {
   mode: 'backfill';
   source: SeedResult & { initialMs: number };
-  stages: StageSummary[];
-  endToEnd: { versions: number; seconds: number | null; rate: number | null };
-  ceilings: Ceiling[];
+  stages: StageResult[];
+  ceilings: CeilingResult[];
+  endToEnd: {
+    versions: number;
+    seconds: number | null;
+    rate: number | null;
+    slowestCeiling?: Ceiling['key'];
+    /** the end-to-end rate as a share of the slowest ceiling's bound */
+    ofSlowestCeiling?: number;
+  };
   /** distinct job ids on the gold topic, read after the run */
   goldTopicJobs?: number;
 }
@@ -63,6 +87,41 @@ const fmt = (n: number | null | undefined, digits = 0) =>
     : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const secs = (ms: number | null | undefined) => (ms === null || ms === undefined ? '-' : fmt(ms / 1000, 1));
 const perSecond = (c: Ceiling) => (c.count * 1000) / c.ms;
+
+/** Each stage against its ceiling, each ceiling as a bound on the whole backfill. */
+export function againstCeilings(
+  stages: StageSummary[],
+  raw: Ceiling[],
+  source: { versions: number; jobs: number },
+  endToEndRate: number | null,
+): Pick<BackfillResult, 'stages' | 'ceilings'> &
+  Pick<BackfillResult['endToEnd'], 'slowestCeiling' | 'ofSlowestCeiling'> {
+  const ceilings: CeilingResult[] = raw.map((c) => ({
+    ...c,
+    rate: perSecond(c),
+    boundVersionsPerSecond:
+      (source.versions * perSecond(c)) /
+      (c.key === 'copyGold' || c.key === 'mongoInsert' ? source.jobs : source.versions),
+  }));
+  const byKey = new Map(ceilings.map((c) => [c.key, c]));
+  const slowest = [...ceilings].sort((a, b) => a.boundVersionsPerSecond - b.boundVersionsPerSecond)[0];
+  return {
+    stages: stages.map((st) => {
+      const c = CEILING_OF[st.stage] ? byKey.get(CEILING_OF[st.stage]!) : undefined;
+      if (!c) return st;
+      return {
+        ...st,
+        ceiling: c.key,
+        ceilingRate: c.rate,
+        ratio: st.rate === null ? undefined : st.rate / c.rate,
+      };
+    }),
+    ceilings,
+    slowestCeiling: slowest?.key,
+    ofSlowestCeiling:
+      slowest && endToEndRate !== null ? endToEndRate / slowest.boundVersionsPerSecond : undefined,
+  };
+}
 /** cli-table3 colours its borders and headings: only for a terminal, not in a file or a pipe. */
 const table = (head: string[], align: Array<'left' | 'right'>) =>
   new Table({
@@ -88,8 +147,9 @@ function footer(r: Common): string[] {
   const lines = [
     `peak RSS of the process: ${fmt(r.peakRssMiB)} MiB; event loop delay p50 ${d.p50} ms, p99 ${d.p99} ms, max ${fmt(d.max)} ms`,
     `roles started in ${fmt(r.rolesStartMs)} ms (${Object.entries(r.roleStartMs)
+      .filter(([role]) => role !== 'mock-source')
       .map(([role, ms]) => `${role} ${fmt(ms)}`)
-      .join(', ')})`,
+      .join(', ')}), after the mock source (${fmt(r.roleStartMs['mock-source'])} ms)`,
   ];
   if (r.problems.length > 0) {
     lines.push('warnings and errors in the role logs (most frequent first):');
@@ -116,27 +176,20 @@ export function backfillReport(r: BackfillResult): string {
     settingsLine(r.settings),
     `outcome: ${outcomeLine(r)}`,
   ];
-  const ceilings = new Map(r.ceilings.map((c) => [c.key, c]));
-  // the fastest the whole backfill could go if this ceiling were its only cost: the stage's full
-  // work (every version, or every job for gold) at the ceiling's rate, even when the run stalled
-  const bound = (c: Ceiling) =>
-    (s.versions * perSecond(c)) / (c.key === 'copyGold' || c.key === 'mongoInsert' ? s.jobs : s.versions);
   const stages = table(
     ['stage', 'count', 'moving from (s)', 'final at (s)', 'rate /s', 'ceiling /s', 'rate / ceiling'],
     ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
   for (const st of r.stages) {
     if (st.stage === 'source') continue;
-    const c = CEILING_OF[st.stage] ? ceilings.get(CEILING_OF[st.stage]!) : undefined;
-    const cr = c ? perSecond(c) : undefined;
     stages.push([
       STAGE_LABELS[st.stage],
       fmt(st.final),
       secs(st.startedAt),
       secs(st.reachedAt),
       fmt(st.rate),
-      fmt(cr),
-      cr && st.rate ? `${fmt((100 * st.rate) / cr, 1)} %` : '-',
+      fmt(st.ceilingRate),
+      st.ratio === undefined ? '-' : `${fmt(100 * st.ratio, 1)} %`,
     ]);
   }
   out.push(stages.toString());
@@ -151,17 +204,19 @@ export function backfillReport(r: BackfillResult): string {
         c.label,
         `${fmt(c.count)} ${c.unit}`,
         fmt(c.ms / 1000, 2),
-        fmt(perSecond(c)),
-        fmt(bound(c)),
+        fmt(c.rate),
+        fmt(c.boundVersionsPerSecond),
       ]);
     out.push(ceilingTable.toString());
   }
-  const slowest = [...r.ceilings].sort((a, b) => bound(a) - bound(b))[0];
+  const slowest = r.ceilings.find((c) => c.key === e.slowestCeiling);
   out.push(
     `end to end: ${e.rate === null ? `not finished (${outcomeLine(r)})` : `${fmt(e.versions)} versions in ${fmt(e.seconds, 1)} s = ${fmt(e.rate)} versions/s`}` +
       (slowest
-        ? `; slowest ceiling: ${slowest.label}, ${fmt(bound(slowest))} versions/s` +
-          (e.rate !== null ? ` → end to end is ${fmt((100 * e.rate) / bound(slowest), 1)} % of it` : '')
+        ? `; slowest ceiling: ${slowest.label}, ${fmt(slowest.boundVersionsPerSecond)} versions/s` +
+          (e.ofSlowestCeiling !== undefined
+            ? ` → end to end is ${fmt(100 * e.ofSlowestCeiling, 1)} % of it`
+            : '')
         : ''),
   );
   if (r.goldTopicJobs !== undefined)
@@ -197,7 +252,7 @@ export function sustainedReport(r: SustainedResult): string {
     ]);
   out.push(fresh.toString(), `(poll interval ${r.pollIntervalMs} ms)`);
   const lag = table(
-    ['consumer group', 'max lag', 'last lag', 'growth over the last 25 %', 'bounded'],
+    ['consumer group (messages behind)', 'max lag', 'last lag', 'growth over the last 25 %', 'bounded'],
     ['left', 'right', 'right', 'right', 'left'],
   );
   for (const l of r.lag)

@@ -114,13 +114,21 @@ export async function runSustained(ctx: RunContext): Promise<SustainedResult> {
     },
     freshness: freshness.summary(),
     pollIntervalMs: pollersOptions(ctx.env).intervalMs,
-    lag: sampler.groups.map((g) =>
+    lag: [
+      // the pollers are no consumer group, but they too can fall behind: source versions not polled yet
       lagVerdict(
-        g,
-        windowSamples.map((s) => ({ t: s.t, lag: s.lag[g] ?? 0 })),
+        'pollers (source - polled)',
+        windowSamples.map((s) => ({ t: s.t, lag: Math.max(0, s.counts.source - s.counts.polled) })),
         sourceRate,
       ),
-    ),
+      ...sampler.groups.map((g) =>
+        lagVerdict(
+          g,
+          windowSamples.map((s) => ({ t: s.t, lag: s.lag[g] ?? 0 })),
+          sourceRate,
+        ),
+      ),
+    ],
     drain,
     peakRssMiB: peak,
     eventLoopDelayMs,
