@@ -21,7 +21,8 @@ export interface MockSourceHandle {
   /** e.g. http://127.0.0.1:4010 (the real port when 0 was asked) */
   url: string;
   adminToken: string;
-  pause(): void;
+  /** stops ticking; resolves once a tick in flight is stored, so the world no longer changes */
+  pause(): Promise<void>;
   resume(): void;
   /** advances the simulator by one tick now and keeps it (nothing when the clock has not moved) */
   tick(): Promise<TickResult>;

@@ -9,7 +9,8 @@ export interface Ticker {
   start(tickMs: number): void;
   /** stops the timer and waits for the write in flight */
   stop(): Promise<void>;
-  pause(): void;
+  /** stops the timer's ticks; resolves once a tick in flight is written, so nothing changes after */
+  pause(): Promise<void>;
   resume(): void;
   readonly paused: boolean;
 }
@@ -114,8 +115,9 @@ export function createTicker(deps: {
       timer = undefined;
       await inFlight;
     },
-    pause() {
+    async pause() {
       paused = true;
+      await inFlight;
     },
     resume() {
       paused = false;

@@ -100,7 +100,7 @@ describe('mock source restart', () => {
         timeoutMs: 60_000,
         what: 'the simulator to write 150 versions',
       });
-      source.pause();
+      await source.pause();
       before = await walk(source.url);
     } finally {
       await source.close();
@@ -119,7 +119,7 @@ describe('mock source restart', () => {
         timeoutMs: 60_000,
         what: 'the restarted simulator to write 150 versions',
       });
-      source.pause();
+      await source.pause();
       after = await walk(source.url);
       expect(await versionCount(source)).toBe(after.workspaces.size + after['enrichment-jobs'].size);
     } finally {
