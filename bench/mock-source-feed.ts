@@ -14,6 +14,7 @@
  *    meanwhile; and the process's RSS after each step (it must not grow with the history).
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createLogger } from '../common/logger.ts';
@@ -90,6 +91,7 @@ async function fill(): Promise<void> {
       `initial world: ${WORKSPACES} workspaces, ${initialVersions} versions in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
         `(generation ${(generatedMs / 1000).toFixed(1)} s), ${mb()}`,
     );
+    const cpu = await cpuMeter();
     t0 = performance.now();
     const commitMs: number[] = [];
     let written = initialVersions;
@@ -108,13 +110,49 @@ async function fill(): Promise<void> {
     }
     const s = (performance.now() - t0) / 1000;
     const c = percentiles(commitMs);
+    const used = await cpu();
+    const changes = commitMs.length * 1000;
     log(
       `filled to ${written} versions: ${Math.round((written - initialVersions) / s)} versions/s with 1,000 changes a tick ` +
-        `(commit of a tick: p50 ${c.p50} ms, p99 ${c.p99} ms), ${mb()}`,
+        `(commit of a tick: p50 ${c.p50} ms, p99 ${c.p99} ms), ${mb()}; CPU per 5,000 changes: ` +
+        `this process ${Math.round((used.node * 5000) / changes)} ms, Postgres ${used.postgres === undefined ? '?' : Math.round((used.postgres * 5000) / changes)} ms`,
     );
   } finally {
     await world.close();
   }
+}
+
+/**
+ * CPU time used from now on by this process and by the mock source's Postgres sessions (read from
+ * /proc: a local server on Linux; undefined elsewhere): what a change costs, whatever the load.
+ */
+async function cpuMeter(): Promise<() => Promise<{ node: number; postgres?: number }>> {
+  const client = new pg.Client({ connectionString: infra.postgres.url });
+  await client.connect();
+  const { rows } = await client.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE application_name = 'tributary-mock-source'",
+  );
+  await client.end();
+  const backends = () => {
+    try {
+      return rows.reduce((ms, { pid }) => {
+        const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return ms + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+      }, 0);
+    } catch {
+      return undefined; // not a local Linux server: the figure is left out
+    }
+  };
+  const node0 = process.cpuUsage();
+  const pg0 = backends();
+  return async () => {
+    const node = process.cpuUsage(node0);
+    const pg1 = backends();
+    return {
+      node: (node.user + node.system) / 1000,
+      postgres: pg0 === undefined || pg1 === undefined ? undefined : pg1 - pg0,
+    };
+  };
 }
 
 async function timed(
@@ -145,6 +183,7 @@ async function main(): Promise<void> {
   try {
     const jobs = `${source.url}/v1/enrichment-jobs`;
     const walk: number[] = [];
+    const walkCpu = process.cpuUsage();
     let cursor: string | null = null;
     let pages = 0;
     do {
@@ -153,8 +192,10 @@ async function main(): Promise<void> {
       cursor = r.body.next_cursor;
       pages++;
     } while (cursor);
+    const perPage = process.cpuUsage(walkCpu);
     log(
-      `full walk of the jobs feed: ${pages} pages of ${PAGE}: ${JSON.stringify(percentiles(walk))} ms, ${mb()}`,
+      `full walk of the jobs feed: ${pages} pages of ${PAGE}: ${JSON.stringify(percentiles(walk))} ms; ` +
+        `CPU of this process (server and client) per page ${((perPage.user + perPage.system) / 1000 / pages).toFixed(1)} ms, ${mb()}`,
     );
 
     const table = qualified(schema, 'enrichment_job_versions');
