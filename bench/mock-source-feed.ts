@@ -10,7 +10,7 @@
  *    over HTTP: a full walk of the jobs feed with next_cursor, pages at random cursor positions,
  *    tail polls (updated_since near the end, what a caught-up poller asks), and GET /{id};
  * 3. runs the simulator in real time at R changes/s (ticks of 100 ms) for T seconds while a client
- *    keeps polling the tail, and reports the rate reached, skipped ticks, and the page latencies
+ *    keeps polling the tail, and reports the rate reached, late and dropped periods, the page latencies
  *    meanwhile; and the process's RSS after each step (it must not grow with the history).
  */
 import { randomUUID } from 'node:crypto';
@@ -246,7 +246,8 @@ async function main(): Promise<void> {
         `SELECT workspace_versions + job_versions AS n, ticks FROM ${qualified(schema, 'simulator')}`,
       )
     ).rows[0];
-    const skippedBefore = await skipped(source.url);
+    const lateBefore = await counter(source.url, 'mock_source_ticks_late_total');
+    const droppedBefore = await counter(source.url, 'mock_source_ticks_dropped_total');
     source.resume();
     const started = performance.now();
     const live: number[] = [];
@@ -275,7 +276,9 @@ async function main(): Promise<void> {
     const ticks = Number(after.ticks) - Number(before.ticks);
     log(
       `real time at ${RATE} changes/s asked (${(RATE * TICK_MS) / 1000} per ${TICK_MS} ms tick) for ${seconds.toFixed(0)} s: ` +
-        `${ticks} ticks of ${Math.round((seconds * 1000) / TICK_MS)} written, ${(await skipped(source.url)) - skippedBefore} skipped while the previous was being written, ` +
+        `${Math.round((seconds * 1000) / TICK_MS)} periods, ${ticks} ticks written, ` +
+        `${(await counter(source.url, 'mock_source_ticks_late_total')) - lateBefore} periods late (caught up by the next tick), ` +
+        `${(await counter(source.url, 'mock_source_ticks_dropped_total')) - droppedBefore} dropped; ` +
         `${Math.round(versions / seconds)} versions/s; polls meanwhile: ${JSON.stringify(percentiles(live))} ms, ${mb()}`,
     );
   } finally {
@@ -285,9 +288,9 @@ async function main(): Promise<void> {
   }
 }
 
-async function skipped(url: string): Promise<number> {
+async function counter(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(/^mock_source_ticks_skipped_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+  return Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 }
 
 main().catch((err) => {
