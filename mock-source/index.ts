@@ -21,7 +21,8 @@ export interface MockSourceHandle {
   /** e.g. http://127.0.0.1:4010 (the real port when 0 was asked) */
   url: string;
   adminToken: string;
-  pause(): void;
+  /** stops ticking; resolves once a tick in flight is stored, so the world no longer changes */
+  pause(): Promise<void>;
   resume(): void;
   /** advances the simulator by one tick now and keeps it (nothing when the clock has not moved) */
   tick(): Promise<TickResult>;
@@ -69,9 +70,13 @@ export function createMockSource(
     'malformed',
   ]);
   const records = metrics.gauge('mock_source_records', 'Records in the source', ['entity']);
-  const busy = metrics.counter(
-    'mock_source_ticks_skipped_total',
-    'Timer ticks skipped because the previous tick was still being written',
+  const late = metrics.counter(
+    'mock_source_ticks_late_total',
+    'Timer periods that found the previous tick still being written (their changes join the next tick)',
+  );
+  const dropped = metrics.counter(
+    'mock_source_ticks_dropped_total',
+    'Timer periods whose changes were dropped: more than 10 owed (the machine or Postgres is too slow)',
   );
   const writeFailures = metrics.counter(
     'mock_source_tick_write_failures_total',
@@ -95,7 +100,8 @@ export function createMockSource(
     startPaused: opts.startPaused,
     logger: deps.logger,
     onKept: (batch) => showCounts(batch.state.counts),
-    onBusy: () => busy.inc(),
+    onLate: () => late.inc(),
+    onDropped: (periods) => dropped.inc(periods),
     onFailure: () => writeFailures.inc(),
   });
   const initial = simulator.takeInitialBatch();

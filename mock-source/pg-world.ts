@@ -5,7 +5,7 @@ import type { JobState, WorkspaceState } from './generator.ts';
 import { batchStatements, decodeWords } from './pg-batch.ts';
 import { createPostgresFeed } from './pg-feed.ts';
 import { ensureWorldSchema, qualified, tryLockWorld } from './pg-schema.ts';
-import type { EntityName } from './wire.ts';
+import { type EntityName, stateFromWire } from './wire.ts';
 import {
   NO_COUNTS,
   type SavedWorld,
@@ -114,11 +114,15 @@ export async function openPostgresWorld(opts: PostgresWorldOptions): Promise<Wor
     const { rows } = await pool.query(`SELECT * FROM ${simulator}`);
     if (rows.length === 0) return undefined;
     const state = stateFromRow(rows[0]);
-    const ws = await pool.query<{ state: WorkspaceState }>(
-      `SELECT state FROM ${table('workspaces')} ORDER BY seq`,
+    // a record whose latest version is valid has no state of its own: that version's JSON is it
+    const current = (records: string, versions: string) =>
+      `SELECT r.*, CASE WHEN r.state IS NULL THEN v.body END AS body
+         FROM ${table(records)} r JOIN ${table(versions)} v ON v.updated_at = r.updated_at AND v.id = r.id`;
+    const ws = await pool.query<CurrentRow<WorkspaceState>>(
+      `${current('workspaces', 'workspace_versions')} ORDER BY r.seq`,
     );
-    const active = await pool.query<{ state: JobState; active_slot: number }>(
-      `SELECT state, active_slot FROM ${table('enrichment_jobs')} WHERE active_slot IS NOT NULL ORDER BY active_slot`,
+    const active = await pool.query<CurrentRow<JobState> & { active_slot: number }>(
+      `${current('enrichment_jobs', 'enrichment_job_versions')} WHERE r.active_slot IS NOT NULL ORDER BY r.active_slot`,
     );
     const repairs = await pool.query<{ entity: EntityName; state: WorkspaceState | JobState }>(
       `SELECT 'workspace' AS entity, state FROM ${table('workspaces')} WHERE malformed
@@ -132,8 +136,8 @@ export async function openPostgresWorld(opts: PostgresWorldOptions): Promise<Wor
     }
     return {
       state,
-      workspaces: ws.rows.map((r) => r.state),
-      activeJobs: active.rows.map((r) => r.state),
+      workspaces: ws.rows.map(currentState),
+      activeJobs: active.rows.map(currentState),
       repairs: repairs.rows,
     };
   }
@@ -159,6 +163,14 @@ export async function openPostgresWorld(opts: PostgresWorldOptions): Promise<Wor
     },
   };
 }
+
+interface CurrentRow<T> {
+  state: T | null;
+  body: Record<string, unknown> | null;
+}
+
+const currentState = <T extends WorkspaceState | JobState>(r: CurrentRow<T>): T =>
+  r.state ?? stateFromWire<T>(r.body!);
 
 function stateFromRow(row: Record<string, unknown>): SimulatorState {
   return {

@@ -27,10 +27,11 @@ export interface TickResult {
 
 export interface Simulator {
   /**
-   * Advances the world by one step, synchronously. The batch (absent when skipped) must be kept by
-   * the world store before the next tick, or the stored world no longer matches this simulator.
+   * Advances the world by one step, synchronously: `periods` × changesPerTick changes (default one
+   * period; a timer that fell behind asks for the periods it owes). The batch (absent when skipped)
+   * must be kept by the world store before the next tick, or the stored world no longer matches.
    */
-  tick(): { result: TickResult; batch?: TickBatch };
+  tick(periods?: number): { result: TickResult; batch?: TickBatch };
   /** the initial population of a new world, once; undefined for a world that was loaded */
   takeInitialBatch(): TickBatch | undefined;
   counts(): { workspaces: number; jobs: number };
@@ -205,7 +206,7 @@ export function createSimulator(deps: {
   // whole milliseconds: the precision of the API's timestamps and of the cursor
   const readClock = () => Math.floor(now());
 
-  function tick(): { result: TickResult; batch?: TickBatch } {
+  function tick(periods = 1): { result: TickResult; batch?: TickBatch } {
     const at = readClock();
     if (at <= lastTickAt) return { result: { at, versions: 0, skipped: true } };
     begin(ticks);
@@ -213,7 +214,7 @@ export function createSimulator(deps: {
     ticks++;
     const touched = new Set<string>();
     repair(at, touched);
-    for (let i = 0; i < options.changesPerTick; i++) {
+    for (let i = 0; i < options.changesPerTick * periods; i++) {
       const r = gen.float();
       if (r < 0.1) {
         if (workspaces.size < options.maxWorkspaces) createWorkspace(at, at, touched);

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryWorld } from './memory-world.ts';
-import { createSimulator } from './simulator.ts';
+import { createSimulator, type Simulator } from './simulator.ts';
 import { START } from './test-helpers.ts';
-import { createTicker } from './ticker.ts';
+import { createTicker, MAX_PERIODS_PER_TICK } from './ticker.ts';
 import type { TickBatch, WorldStore } from './world.ts';
 
 const options = { seed: 3, initialWorkspaces: 5, maxWorkspaces: 50, maxJobs: 200, changesPerTick: 10 };
@@ -93,5 +93,58 @@ describe('ticker', () => {
     expect(store.memory.jobs.all()).toEqual(reference.jobs.all());
     expect(store.memory.workspaces.all()).toEqual(reference.workspaces.all());
     expect(store.memory.counts()).toEqual(reference.counts());
+  });
+});
+
+describe('ticker timer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('makes the changes of the periods that met a write in flight in the next tick, up to a limit', async () => {
+    vi.useFakeTimers();
+    const asked: number[] = [];
+    const simulator = {
+      tick(periods = 1) {
+        asked.push(periods);
+        return { result: { at: 0, versions: periods, skipped: false }, batch: {} as TickBatch };
+      },
+    } as unknown as Simulator;
+    let answer: () => void = () => {};
+    const world = {
+      commit: () =>
+        new Promise<void>((resolve) => {
+          answer = resolve;
+        }),
+    } as unknown as WorldStore;
+    let late = 0;
+    let dropped = 0;
+    const ticker = createTicker({
+      simulator,
+      world,
+      onLate: () => late++,
+      onDropped: (n) => {
+        dropped += n;
+      },
+    });
+    ticker.start(100);
+    await vi.advanceTimersByTimeAsync(100); // the first tick: its write is slow
+    await vi.advanceTimersByTimeAsync(300); // three periods find it in flight
+    answer();
+    await vi.advanceTimersByTimeAsync(100); // the fourth period makes the changes of all four
+    expect(asked).toEqual([1, 4]);
+    expect(late).toBe(3);
+    await vi.advanceTimersByTimeAsync(1500); // fifteen periods behind: only ten are made up
+    answer();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(asked).toEqual([1, 4, MAX_PERIODS_PER_TICK]);
+    expect(dropped).toBe(6);
+    answer();
+    await ticker.pause(); // nothing owed survives a pause
+    ticker.resume();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(asked).toEqual([1, 4, MAX_PERIODS_PER_TICK, 1]);
+    answer();
+    await ticker.stop();
   });
 });

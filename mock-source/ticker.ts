@@ -9,19 +9,24 @@ export interface Ticker {
   start(tickMs: number): void;
   /** stops the timer and waits for the write in flight */
   stop(): Promise<void>;
-  pause(): void;
+  /** stops the timer's ticks; resolves once a tick in flight is written, so nothing changes after */
+  pause(): Promise<void>;
   resume(): void;
   readonly paused: boolean;
 }
 
 /** how often a failing write is logged again while it keeps failing */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
+/** the most timer periods one tick catches up on; beyond, their changes are dropped */
+export const MAX_PERIODS_PER_TICK = 10;
 
 /**
  * Runs the simulator and keeps each tick's batch, one at a time: a tick starts only once the
- * previous batch is kept, so the stored world always matches the simulator's memory. A batch that
- * could not be kept (Postgres down) is written again before anything new; meanwhile the timer's
- * ticks are skipped and counted. With a synchronous store (memory) a tick is done when tick() returns.
+ * previous batch is kept, so the stored world always matches the simulator's memory. A timer period
+ * that finds the previous write unfinished is owed: the next tick makes its changes too (bigger
+ * batches, cheaper per change), so a busy machine keeps the configured rate instead of silently
+ * losing ticks, up to MAX_PERIODS_PER_TICK. A batch that could not be kept (Postgres down) is written
+ * again before anything new. With a synchronous store (memory) a tick is done when tick() returns.
  */
 export function createTicker(deps: {
   simulator: Simulator;
@@ -30,8 +35,10 @@ export function createTicker(deps: {
   logger?: Logger;
   /** after each batch is kept */
   onKept?: (batch: TickBatch) => void;
-  /** a timer tick was skipped because the previous write had not finished */
-  onBusy?: () => void;
+  /** a timer period found the previous write unfinished: its changes go into the next tick */
+  onLate?: () => void;
+  /** timer periods dropped, beyond MAX_PERIODS_PER_TICK owed */
+  onDropped?: (periods: number) => void;
   onFailure?: (err: unknown) => void;
 }): Ticker {
   let paused = deps.startPaused ?? false;
@@ -79,14 +86,14 @@ export function createTicker(deps: {
     }
   }
 
-  function tick(): Promise<TickResult> {
-    if (inFlight) return inFlight.then(tick);
+  function tick(periods = 1): Promise<TickResult> {
+    if (inFlight) return inFlight.then(() => tick(periods));
     try {
       if (unsaved) {
         const again = keep(unsaved);
-        if (again) return again.then(tick);
+        if (again) return again.then(() => tick(periods));
       }
-      const { result, batch } = deps.simulator.tick();
+      const { result, batch } = deps.simulator.tick(periods);
       if (!batch) return Promise.resolve(result);
       const kept = keep(batch);
       return kept ? kept.then(() => result) : Promise.resolve(result);
@@ -95,17 +102,25 @@ export function createTicker(deps: {
     }
   }
 
+  let owed = 0;
   return {
-    tick,
+    tick: () => tick(),
     start(tickMs) {
       if (timer) return;
       timer = setInterval(() => {
         if (paused) return;
+        owed++;
+        if (owed > MAX_PERIODS_PER_TICK) {
+          deps.onDropped?.(owed - MAX_PERIODS_PER_TICK);
+          owed = MAX_PERIODS_PER_TICK;
+        }
         if (inFlight) {
-          deps.onBusy?.();
+          deps.onLate?.();
           return;
         }
-        tick().catch(failed);
+        const periods = owed;
+        owed = 0;
+        tick(periods).catch(failed);
       }, tickMs);
       timer.unref(); // the HTTP server keeps the process alive, not the simulator
     },
@@ -114,8 +129,10 @@ export function createTicker(deps: {
       timer = undefined;
       await inFlight;
     },
-    pause() {
+    async pause() {
       paused = true;
+      owed = 0;
+      await inFlight;
     },
     resume() {
       paused = false;

@@ -37,6 +37,21 @@ export function jobToWire(j: JobState): Record<string, unknown> {
   };
 }
 
+/**
+ * The state behind a valid version: its JSON with the timestamps back in epoch ms (the inverse of
+ * workspaceToWire/jobToWire). A stored world keeps only the versions' JSON for valid records.
+ */
+export function stateFromWire<T extends WorkspaceState | JobState>(body: Record<string, unknown>): T {
+  const ms = (v: unknown) => (v === null || v === undefined ? null : Date.parse(String(v)));
+  const state: Record<string, unknown> = {
+    ...body,
+    created_at: ms(body.created_at),
+    updated_at: ms(body.updated_at),
+  };
+  if ('finished_at' in body) state.finished_at = ms(body.finished_at);
+  return state as T;
+}
+
 type Defect =
   | { kind: 'wrong_type'; field: string; value: (body: Record<string, unknown>) => unknown }
   | { kind: 'missing'; field: string }

@@ -24,25 +24,27 @@ CREATE TABLE IF NOT EXISTS mock_source.enrichment_job_versions (
   CONSTRAINT enrichment_job_versions_pkey PRIMARY KEY (updated_at, id)
 );
 
--- The current state of each record: what the simulator continues from. `state` is the valid state
--- (epoch-ms timestamps), `updated_at` that of the latest version (GET /v1/…/{id} joins on it),
--- `malformed` says that version is defective (the next tick writes a valid one), `seq` is the
--- creation order (the simulator draws workspaces by position), `active_slot` the position of a job
--- that has not finished in the simulator's list of active jobs.
+-- The current state of each record: what the simulator continues from. `updated_at` is that of the
+-- latest version (GET /v1/…/{id} joins on it); when that version is valid its JSON is the state, and
+-- when it is `malformed` (the next tick writes a valid one) `state` holds the valid state (epoch-ms
+-- timestamps). `seq` is the creation order (the simulator draws workspaces by position),
+-- `active_slot` the position of a job that has not finished in the simulator's list of active jobs.
 CREATE TABLE IF NOT EXISTS mock_source.workspaces (
   id         text COLLATE "C" PRIMARY KEY,
   seq        bigint NOT NULL CHECK (seq >= 0),
-  state      json NOT NULL,
+  state      json,
   updated_at timestamptz NOT NULL,
-  malformed  boolean NOT NULL
+  malformed  boolean NOT NULL,
+  CONSTRAINT workspaces_state_check CHECK (malformed = (state IS NOT NULL))
 );
 CREATE TABLE IF NOT EXISTS mock_source.enrichment_jobs (
   id          text COLLATE "C" PRIMARY KEY,
   seq         bigint NOT NULL CHECK (seq >= 0),
-  state       json NOT NULL,
+  state       json,
   updated_at  timestamptz NOT NULL,
   malformed   boolean NOT NULL,
-  active_slot integer CHECK (active_slot >= 0)
+  active_slot integer CHECK (active_slot >= 0),
+  CONSTRAINT enrichment_jobs_state_check CHECK (malformed = (state IS NOT NULL))
 );
 -- A restart reads the jobs still running and the records to repair, not every job ever created.
 CREATE INDEX IF NOT EXISTS enrichment_jobs_active_idx ON mock_source.enrichment_jobs (active_slot)

@@ -66,7 +66,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
         },
       },
       async () => {
-        ticker[action]();
+        await ticker[action]();
         return { paused: ticker.paused };
       },
     );

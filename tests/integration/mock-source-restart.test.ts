@@ -3,12 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InfraError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
 import { waitFor } from '../../common/wait-for.ts';
-import {
-  createMemoryWorld,
-  type MockSourceHandle,
-  mockSourceOptions,
-  startMockSource,
-} from '../../mock-source/index.ts';
+import { createMemoryWorld, mockSourceOptions, startMockSource } from '../../mock-source/index.ts';
+import { mockSourceRole } from '../../mock-source/role.ts';
 import { assertMockSourceStopped, mockSourceWorldToReset, resetMockSourceWorld } from '../../ops/reset.ts';
 import { testInfra } from '../support/infra.ts';
 import { dropMockWorlds, mockWorldSchema } from '../support/mock-world.ts';
@@ -46,23 +42,39 @@ const validJob = (v: Version) =>
   typeof v.workspace_id === 'string' &&
   ['company', 'person'].includes(String(v.kind));
 
+const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** a world of its own: its environment, and the options read from it */
 function newWorld(env: Record<string, string> = {}) {
   const schema = mockWorldSchema();
   schemas.push(schema);
-  return (more: Record<string, string> = {}) =>
-    mockSourceOptions({
-      TRIBUTARY_MOCK_SOURCE_PORT: '0',
-      TRIBUTARY_MOCK_SOURCE_SCHEMA: schema,
-      TRIBUTARY_MOCK_SOURCE_INITIAL_WORKSPACES: '8',
-      TRIBUTARY_MOCK_SOURCE_MAX_WORKSPACES: '30',
-      TRIBUTARY_MOCK_SOURCE_MAX_JOBS: '120',
-      TRIBUTARY_MOCK_SOURCE_CHANGES_PER_TICK: '12',
-      TRIBUTARY_MOCK_SOURCE_FAULT_MALFORMED_RECORD_RATE: '0.1',
-      TRIBUTARY_MOCK_SOURCE_RATE_LIMIT_CAPACITY: '100000',
-      TRIBUTARY_MOCK_SOURCE_ADMIN_TOKEN: 'test-admin-token-0123456789',
-      ...env,
-      ...more,
-    });
+  const envOf = (more: Record<string, string> = {}) => ({
+    TRIBUTARY_MOCK_SOURCE_PORT: '0',
+    TRIBUTARY_MOCK_SOURCE_SCHEMA: schema,
+    TRIBUTARY_MOCK_SOURCE_INITIAL_WORKSPACES: '8',
+    TRIBUTARY_MOCK_SOURCE_MAX_WORKSPACES: '30',
+    TRIBUTARY_MOCK_SOURCE_MAX_JOBS: '120',
+    TRIBUTARY_MOCK_SOURCE_CHANGES_PER_TICK: '12',
+    TRIBUTARY_MOCK_SOURCE_FAULT_MALFORMED_RECORD_RATE: '0.1',
+    TRIBUTARY_MOCK_SOURCE_RATE_LIMIT_CAPACITY: '100000',
+    TRIBUTARY_MOCK_SOURCE_ADMIN_TOKEN: ADMIN_TOKEN,
+    ...env,
+    ...more,
+  });
+  return {
+    schema,
+    env: envOf,
+    options: (more: Record<string, string> = {}) => mockSourceOptions(envOf(more)),
+  };
+}
+
+async function admin<T>(url: string, path: string, method = 'GET'): Promise<T> {
+  const res = await fetch(`${url}/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as T;
 }
 
 /** every version of both feeds, walked with next_cursor */
@@ -81,50 +93,42 @@ async function walk(url: string): Promise<Record<(typeof FEEDS)[number], Feed>> 
   return out;
 }
 
-async function versionCount(source: MockSourceHandle): Promise<number> {
-  const res = await fetch(`${source.url}/admin/stats`, {
-    headers: { authorization: `Bearer ${source.adminToken}` },
-  });
-  const stats = (await res.json()) as { workspaceVersions: number; jobVersions: number };
+async function versionCount(url: string): Promise<number> {
+  const stats = await admin<{ workspaceVersions: number; jobVersions: number }>(url, '/stats');
   return stats.workspaceVersions + stats.jobVersions;
 }
 
 describe('mock source restart', () => {
   it('continues the same world: versions served before are served again, new ones are later', async () => {
-    const options = newWorld({ TRIBUTARY_MOCK_SOURCE_TICK_MS: '40' });
-    let source = await startMockSource(options(), { logger, postgresUrl });
-    let before: Awaited<ReturnType<typeof walk>>;
-    try {
-      const start = await versionCount(source);
-      await waitFor(async () => (await versionCount(source)) >= start + 150, {
-        timeoutMs: 60_000,
-        what: 'the simulator to write 150 versions',
-      });
-      source.pause();
-      before = await walk(source.url);
-    } finally {
-      await source.close();
-    }
+    // the role, as `tributary start` runs it, stopped and started again
+    const world = newWorld({ TRIBUTARY_MOCK_SOURCE_TICK_MS: '40', TRIBUTARY_MOCK_SOURCE_PAUSED: 'true' });
+    const run = async (env: Record<string, string>, atStart?: (url: string) => Promise<void>) => {
+      const role = await mockSourceRole.start({ infra: testInfra(), env, logger });
+      try {
+        const url = role.summary!;
+        await atStart?.(url);
+        const start = await versionCount(url);
+        await admin(url, '/simulator/resume', 'POST');
+        await waitFor(async () => (await versionCount(url)) >= start + 150, {
+          timeoutMs: 60_000,
+          what: 'the simulator to write 150 versions',
+        });
+        await admin(url, '/simulator/pause', 'POST'); // answered once the tick in flight is stored
+        const feeds = await walk(url);
+        expect(await versionCount(url)).toBe(feeds.workspaces.size + feeds['enrichment-jobs'].size);
+        return feeds;
+      } finally {
+        await role.close();
+      }
+    };
+    const before = await run(world.env());
     const lastBefore = Math.max(
       ...FEEDS.flatMap((f) => [...before[f].values()].map((v) => Date.parse(v.updated_at))),
     );
-
     // another seed in the environment changes nothing: the stored world continues
-    source = await startMockSource(options({ TRIBUTARY_MOCK_SOURCE_SEED: '12345' }), { logger, postgresUrl });
-    let after: Awaited<ReturnType<typeof walk>>;
-    try {
-      const restarted = await versionCount(source);
-      expect(restarted).toBe(before.workspaces.size + before['enrichment-jobs'].size);
-      await waitFor(async () => (await versionCount(source)) >= restarted + 150, {
-        timeoutMs: 60_000,
-        what: 'the restarted simulator to write 150 versions',
-      });
-      source.pause();
-      after = await walk(source.url);
-      expect(await versionCount(source)).toBe(after.workspaces.size + after['enrichment-jobs'].size);
-    } finally {
-      await source.close();
-    }
+    const after = await run(world.env({ TRIBUTARY_MOCK_SOURCE_SEED: '12345' }), async (url) => {
+      expect(await versionCount(url)).toBe(before.workspaces.size + before['enrichment-jobs'].size);
+    });
 
     const idsBefore = new Map<string, string>(); // id → feed
     for (const feed of FEEDS) {
@@ -163,7 +167,7 @@ describe('mock source restart', () => {
   });
 
   it('writes after a restart exactly what an uninterrupted run would have written', async () => {
-    const options = newWorld({ TRIBUTARY_MOCK_SOURCE_PAUSED: 'true' });
+    const { options } = newWorld({ TRIBUTARY_MOCK_SOURCE_PAUSED: 'true' });
     const start = Date.parse('2026-11-22T10:00:00.000Z');
     const steps = [1000, 7, 250, 1000, 3, 1000, 1000, 60, 1000, 1000, 500, 1000, 1, 1000, 1000, 20, 1000];
     const run = async (restartAt: number[], world?: ReturnType<typeof createMemoryWorld>) => {
@@ -191,8 +195,7 @@ describe('mock source restart', () => {
   });
 
   it('runs one mock source per world; a reset is refused while it runs, then begins the seed’s world', async () => {
-    const options = newWorld({ TRIBUTARY_MOCK_SOURCE_PAUSED: 'true' });
-    const schema = options().schema;
+    const { options, schema } = newWorld({ TRIBUTARY_MOCK_SOURCE_PAUSED: 'true' });
     const clock = { t: Date.parse('2026-11-22T10:00:00.000Z') };
     const deps = { logger, postgresUrl, now: () => clock.t };
     const source = await startMockSource(options(), deps);

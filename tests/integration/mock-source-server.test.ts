@@ -93,7 +93,7 @@ describe('mock source over HTTP', () => {
       timeoutMs: 60_000,
       what: 'the simulator to tick',
     });
-    source.pause();
+    await source.pause();
     expect((await getJson('/admin/stats', admin())).body.paused).toBe(true);
   });
 

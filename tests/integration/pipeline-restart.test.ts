@@ -150,7 +150,7 @@ describe('pipeline restart', () => {
     source = await startSource();
     startRoles(source.url);
     await progress(15);
-    source.handle.pause();
+    await source.handle.pause();
 
     const expected = await joinFromSource(source.url);
     const jobIds = [...expected.keys()];
