@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfraError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
 import { waitFor } from '../../common/wait-for.ts';
-import { type MockSourceHandle, mockSourceOptions, startMockSource } from '../../mock-source/index.ts';
+import {
+  createMemoryWorld,
+  type MockSourceHandle,
+  mockSourceOptions,
+  startMockSource,
+} from '../../mock-source/index.ts';
 import { mockSourceRole } from '../../mock-source/role.ts';
 import { testInfra } from '../support/infra.ts';
 import { dropMockWorlds, mockWorldSchema } from '../support/mock-world.ts';
@@ -163,7 +168,7 @@ describe('generated admin token', () => {
     const capture = pino({ level: 'trace' }, { write: (line: string) => void logLines.push(line) });
     const source = await startMockSource(
       mockSourceOptions({ TRIBUTARY_MOCK_SOURCE_PORT: '0', TRIBUTARY_MOCK_SOURCE_PAUSED: 'true' }),
-      { logger: capture, print: (line) => printed.push(line) },
+      { logger: capture, print: (line) => printed.push(line), world: createMemoryWorld() },
     );
     try {
       const res = await fetch(`${source.url}/admin/stats`, {
