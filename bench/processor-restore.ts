@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createKafka } from '../common/kafka.ts';
+import { createLogger } from '../common/logger.ts';
 import { jobEntry, restoreState, workspaceEntry } from '../consumers/processor/changelog.ts';
 import { infraOptions } from '../infra/options.ts';
 import { job, workspace } from '../tests/support/fixtures.ts';
@@ -25,7 +26,7 @@ const nWorkspaces = Number(values.workspaces);
 const PARTITIONS = 3;
 
 const infra = infraOptions(process.env);
-const kafka = createKafka(infra.kafka, 'bench-processor-restore');
+const kafka = createKafka(infra.kafka, 'bench-processor-restore', createLogger('bench', 'warn'));
 const topic = `bench.processor-state.${randomUUID().slice(0, 8)}`;
 const admin = kafka.admin();
 await admin.connect();

@@ -20,3 +20,8 @@ export function createLogger(name: string, level = 'info'): Logger {
     : pino.destination(2);
   return pino({ name, level, base: { pid: process.pid } }, destination);
 }
+
+/** A logger that writes nothing: for health probes whose failures are the expected answer. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent', enabled: false });
+}

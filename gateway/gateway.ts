@@ -45,7 +45,7 @@ export async function startGateway(deps: {
   const pool = createReadOnlyPool(options.postgresUrl ?? deps.infra.postgres.url);
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   // few retries: a tick that cannot reach Kafka reports it and the next tick tries again
-  const kafka = createKafka(deps.infra.kafka, 'tributary-gateway', { retries: 2 });
+  const kafka = createKafka(deps.infra.kafka, 'tributary-gateway', logger, { retries: 2 });
   const admin = kafka.admin();
   const closers: Array<() => Promise<unknown>> = [() => pool.end()];
   const closeAll = async () => {

@@ -9,6 +9,9 @@ import { OptionalUrl, Port, readEnv } from '../common/env.ts';
  * runner starts a private one on 127.0.0.1 at the given port (defaults chosen not to clash with a
  * system Kafka, Postgres or MongoDB).
  */
+export const KAFKA_LOG_LEVELS = ['nothing', 'error', 'warn', 'info', 'debug'] as const;
+export type KafkaLogLevel = (typeof KAFKA_LOG_LEVELS)[number];
+
 export const InfraEnv = Type.Object({
   TRIBUTARY_DATA_DIR: Type.String({
     default: '.tributary/dev',
@@ -30,6 +33,14 @@ export const InfraEnv = Type.Object({
   ),
   TRIBUTARY_KAFKA_SASL_USERNAME: Type.Optional(Type.String({ description: 'the SASL user name' })),
   TRIBUTARY_KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ description: 'the SASL password' })),
+  TRIBUTARY_KAFKA_LOG_LEVEL: Type.Union(
+    KAFKA_LOG_LEVELS.map((l) => Type.Literal(l)),
+    {
+      default: 'warn',
+      description:
+        'the least severe kafkajs log line passed to the logs: nothing, error, warn, info or debug (info and debug are very chatty)',
+    },
+  ),
   TRIBUTARY_SCHEMA_REGISTRY_URL: OptionalUrl('the base URL of a Confluent-compatible schema registry'),
   TRIBUTARY_SCHEMA_REGISTRY_USERNAME: Type.Optional(Type.String({ description: 'the registry user name' })),
   TRIBUTARY_SCHEMA_REGISTRY_PASSWORD: Type.Optional(Type.String({ description: 'the registry password' })),
@@ -60,6 +71,8 @@ export interface KafkaEndpoint {
   brokers: string[];
   ssl: boolean;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** which kafkajs log lines reach our logger (default warn) */
+  logLevel?: KafkaLogLevel;
 }
 
 export interface InfraOptions {
@@ -98,6 +111,7 @@ export function infraOptions(env: NodeJS.ProcessEnv = process.env): InfraOptions
         .map((b) => b.trim()),
       ssl: e.TRIBUTARY_KAFKA_SSL,
       sasl,
+      logLevel: e.TRIBUTARY_KAFKA_LOG_LEVEL,
       port: e.TRIBUTARY_KAFKA_PORT,
       controllerPort: e.TRIBUTARY_KAFKA_PORT + 1,
     },

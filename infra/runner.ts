@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createKafka } from '../common/kafka.ts';
+import { createLogger } from '../common/logger.ts';
 import { migrate } from './migrate.ts';
 import type { InfraOptions } from './options.ts';
 import type { Health, LocalService, ServiceName } from './service.ts';
@@ -54,7 +55,7 @@ export async function up(opts: InfraOptions, log: Log): Promise<EndpointStatus[]
     ...services.filter((s) => s !== postgres && s !== registry).map((s) => s.start(log)),
   ]);
   await migrate(opts.postgres.url, log);
-  const admin = createKafka(opts.kafka, 'tributary-infra').admin();
+  const admin = createKafka(opts.kafka, 'tributary-infra', createLogger('infra', 'warn')).admin();
   try {
     await admin.connect();
     const created = await ensureTopics(admin, opts.topicPartitions);

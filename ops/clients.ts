@@ -3,6 +3,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { createKafka } from '../common/kafka.ts';
+import { createLogger, type Logger } from '../common/logger.ts';
 import { createSchemaRegistry } from '../common/registry.ts';
 import type { InfraOptions } from '../infra/options.ts';
 
@@ -21,8 +22,12 @@ export interface OpsClients {
   close(): Promise<void>;
 }
 
-export async function openOpsClients(infra: InfraOptions, command: string): Promise<OpsClients> {
-  const kafka = createKafka(infra.kafka, `tributary-ops-${command}-${process.pid}`);
+export async function openOpsClients(
+  infra: InfraOptions,
+  command: string,
+  logger: Logger = createLogger(`tributary-${command}`, 'warn'),
+): Promise<OpsClients> {
+  const kafka = createKafka(infra.kafka, `tributary-ops-${command}-${process.pid}`, logger);
   const admin = kafka.admin();
   await admin.connect();
   let pool: pg.Pool | undefined;

@@ -33,7 +33,7 @@ export async function startPollers(deps: {
   kafka?: Kafka;
 }): Promise<RunningPollers> {
   const { options, logger } = deps;
-  const kafka = deps.kafka ?? createKafka(deps.infra.kafka, 'tributary-pollers');
+  const kafka = deps.kafka ?? createKafka(deps.infra.kafka, 'tributary-pollers', deps.logger);
   const registry = createSchemaRegistry(deps.infra.registry);
   const roleMetrics = createRoleMetrics('pollers');
   const metrics = createPollerMetrics(roleMetrics);

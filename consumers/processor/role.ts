@@ -11,7 +11,7 @@ export const processorRole: RoleDefinition = {
   description: 'joins raw workspaces and jobs into gold records, exactly once',
   async start({ infra, env, logger }) {
     const options = processorOptions(env);
-    const kafka = createKafka(infra.kafka, `tributary-processor-${process.pid}`);
+    const kafka = createKafka(infra.kafka, `tributary-processor-${process.pid}`, logger);
     const metrics = createRoleMetrics('processor');
     const processor = createStreamProcessor({
       kafka,

@@ -28,7 +28,7 @@ export async function createRoleClients(opts: {
   metricsTopic: string;
   logger: Logger;
 }): Promise<RoleClients> {
-  const kafka = createKafka(opts.infra.kafka, opts.clientId);
+  const kafka = createKafka(opts.infra.kafka, opts.clientId, opts.logger);
   const registry = createSchemaRegistry(opts.infra.registry);
   // Idempotent: a retried send of a dead letter does not write it twice.
   const producer = kafka.producer({

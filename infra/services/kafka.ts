@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { logLevel } from 'kafkajs';
 import { InfraError } from '../../common/errors.ts';
 import { createKafka } from '../../common/kafka.ts';
+import { silentLogger } from '../../common/logger.ts';
 import { run } from '../exec.ts';
 import { createJavaService } from '../java-service.ts';
 import { resolveJars } from '../maven.ts';
@@ -55,9 +57,11 @@ log4j.logger.kafka.log.LogCleaner=WARN
 `;
 
 export async function kafkaHealth(brokers: string[]): Promise<Health> {
-  const admin = createKafka({ brokers, ssl: false }, 'tributary-infra-health', {
+  const admin = createKafka({ brokers, ssl: false }, 'tributary-infra-health', silentLogger(), {
     connectionTimeout: 2000,
     retries: 0,
+    // a probe: "not answering" is its answer, not a problem to log
+    logLevel: logLevel.NOTHING,
   }).admin();
   try {
     await admin.connect();

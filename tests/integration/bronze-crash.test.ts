@@ -15,7 +15,7 @@ import {
   spawnRoleProcess,
   workspaceRecord,
 } from '../support/consumer-fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 
 const infra = testInfra();
 const RECORDS = 4000;
@@ -24,7 +24,7 @@ const KILLS = 3;
 describe('bronze process killed with SIGKILL', () => {
   const pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });
   const topic = uniqueName('raw.workspaces-crash');
-  const kafka = createKafka(infra.kafka, uniqueName('bronze-crash'));
+  const kafka = createKafka(infra.kafka, uniqueName('bronze-crash'), testLogger);
   const admin = kafka.admin();
   afterAll(async () => {
     await admin.deleteTopics({ topics: [topic, `dlq.${topic}`, metricsTopicOf(topic)] }).catch(() => {});

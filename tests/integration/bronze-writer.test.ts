@@ -18,12 +18,12 @@ import {
   silentLogger,
   workspaceRecord,
 } from '../support/consumer-fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 
 const infra = testInfra();
 
 describe('bronze writer', () => {
-  const kafka = createKafka(infra.kafka, uniqueName('bronze-test'));
+  const kafka = createKafka(infra.kafka, uniqueName('bronze-test'), testLogger);
   const admin = kafka.admin();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   const registry = createSchemaRegistry(infra.registry);

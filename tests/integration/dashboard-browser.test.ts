@@ -26,7 +26,7 @@ import {
   startTestGateway,
 } from '../../gateway/testing.ts';
 import { launchChromium } from '../support/browser.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 
 const infra = testInfra();
 const DASHBOARD = path.resolve('dashboard');
@@ -185,7 +185,7 @@ function colourPixels(page: Page, chart: string, rgb: [number, number, number]):
 }
 
 describe('live dashboard in Chromium', () => {
-  const kafka = createKafka(infra.kafka, uniqueName('dashboard-test'));
+  const kafka = createKafka(infra.kafka, uniqueName('dashboard-test'), testLogger);
   const topics = { metrics: uniqueName('metrics'), raw: uniqueName('raw'), dlq: uniqueName('dlq') };
   const group = uniqueName('bronze-like');
   let admin: Admin;

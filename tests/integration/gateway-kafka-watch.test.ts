@@ -4,12 +4,12 @@ import { createKafka } from '../../common/kafka.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { createKafkaWatch } from '../../gateway/live/kafka-watch.ts';
 import { createOffsetHistory } from '../../gateway/live/offset-history.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 
 const infra = testInfra();
 
 describe('gateway Kafka watch', () => {
-  const kafka = createKafka(infra.kafka, uniqueName('watch-test'), { retries: 2 });
+  const kafka = createKafka(infra.kafka, uniqueName('watch-test'), testLogger, { retries: 2 });
   const group = uniqueName('watched');
   let admin: Admin;
   beforeAll(async () => {

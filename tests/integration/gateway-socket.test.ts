@@ -15,7 +15,7 @@ import {
 } from '../../gateway/events.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { createGoldCopy, fixturePool, insertGoldRows, startTestGateway } from '../../gateway/testing.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 
 const infra = testInfra();
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -31,7 +31,7 @@ function connect(url: string): { socket: Client; history: HistoryPoint[][]; live
 }
 
 describe('gateway live socket', () => {
-  const kafka = createKafka(infra.kafka, uniqueName('gateway-socket-test'));
+  const kafka = createKafka(infra.kafka, uniqueName('gateway-socket-test'), testLogger);
   const topics = {
     metrics: uniqueName('metrics'),
     raw: uniqueName('raw'),

@@ -18,7 +18,7 @@ import {
   type RoleProcess,
   spawnRoleProcess,
 } from '../support/consumer-fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 
 const infra = testInfra();
 const JOBS = 60;
@@ -27,7 +27,7 @@ const KILLS = 3;
 const T = Date.UTC(2026, 2, 1);
 
 describe('gold sinks process killed with SIGKILL', () => {
-  const kafka = createKafka(infra.kafka, uniqueName('gold-crash'));
+  const kafka = createKafka(infra.kafka, uniqueName('gold-crash'), testLogger);
   const admin = kafka.admin();
   const pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });
   const mongo = new MongoClient(infra.mongo.url);

@@ -20,13 +20,13 @@ import {
   metricsTopicOf,
   silentLogger,
 } from '../support/consumer-fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 
 const infra = testInfra();
 const T = Date.UTC(2026, 1, 1);
 
 describe('gold sinks (Postgres and MongoDB)', () => {
-  const kafka = createKafka(infra.kafka, uniqueName('gold-test'));
+  const kafka = createKafka(infra.kafka, uniqueName('gold-test'), testLogger);
   const admin: Admin = kafka.admin();
   const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   const pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });

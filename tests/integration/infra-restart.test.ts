@@ -10,6 +10,7 @@ import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { infraOptions } from '../../infra/options.ts';
 import { down, localServices, reset, up } from '../../infra/runner.ts';
+import { testLogger } from '../support/infra.ts';
 import { consumeUntil } from '../support/kafka.ts';
 import { testInfraEnv } from '../support/test-env.ts';
 
@@ -33,7 +34,7 @@ describe('local infrastructure restarts', () => {
   it('brings every server back with its data after kill -9, and status --json reports them healthy', async () => {
     const topic = `restart-${randomUUID().slice(0, 8)}`;
     const id = randomUUID();
-    const kafka = createKafka(opts.kafka, 'restart-test');
+    const kafka = createKafka(opts.kafka, 'restart-test', testLogger);
     const registry = createSchemaRegistry(opts.registry);
 
     // Write something into each server.

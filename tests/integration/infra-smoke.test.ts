@@ -5,14 +5,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { waitFor } from '../../common/wait-for.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 
 const infra = testInfra();
 
 describe('infrastructure smoke', () => {
   it('produces and consumes an Avro record through the schema registry', async () => {
     const topic = uniqueName('smoke-avro');
-    const kafka = createKafka(infra.kafka, uniqueName('smoke'));
+    const kafka = createKafka(infra.kafka, uniqueName('smoke'), testLogger);
     const admin = kafka.admin();
     const producer = kafka.producer();
     const consumer = kafka.consumer({ groupId: uniqueName('smoke-group') });

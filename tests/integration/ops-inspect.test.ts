@@ -6,12 +6,12 @@ import { createSchemaRegistry, registerValueSchema } from '../../common/registry
 import type { OpsOptions } from '../../ops/options.ts';
 import { applyReset, planReset } from '../../ops/reset.ts';
 import { workspace } from '../support/fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { createTopics } from '../support/kafka.ts';
 import { runCli } from '../support/ops-cli.ts';
 
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('ops-inspect-test'));
+const kafka = createKafka(infra.kafka, uniqueName('ops-inspect-test'), testLogger);
 const admin = kafka.admin();
 const registry = createSchemaRegistry(infra.registry);
 const pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });

@@ -8,13 +8,13 @@ import { hashesOf, mongoHashes, postgresHashes, topicLatest } from '../../ops/re
 import { collectionExists } from '../../ops/rebuild/shadow-stores.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { job, workspace } from '../support/fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { runCli } from '../support/ops-cli.ts';
 import { goldFixture } from '../support/ops-gold.ts';
 import { publishRaw } from '../support/processor.ts';
 
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('ops-rebuild-test'));
+const kafka = createKafka(infra.kafka, uniqueName('ops-rebuild-test'), testLogger);
 const admin = kafka.admin();
 const registry = createSchemaRegistry(infra.registry);
 const pool = new pg.Pool({ connectionString: infra.postgres.url, max: 3 });

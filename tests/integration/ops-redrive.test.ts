@@ -7,12 +7,12 @@ import { createDeadLetterQueue } from '../../consumers/shared/dead-letter.ts';
 import { HEADERS } from '../../producers/page.ts';
 import type { Workspace } from '../../schemas/generated/types.ts';
 import { job, workspace } from '../support/fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { consumeUntil, createTopics } from '../support/kafka.ts';
 import { runCli } from '../support/ops-cli.ts';
 
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('ops-redrive-test'));
+const kafka = createKafka(infra.kafka, uniqueName('ops-redrive-test'), testLogger);
 const admin = kafka.admin();
 const registry = createSchemaRegistry(infra.registry);
 const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });

@@ -10,13 +10,13 @@ import { applyReplay, planReplay } from '../../ops/replay.ts';
 import { parseReplayTarget } from '../../ops/replay-target.ts';
 import { FAST_GROUP_ENV, silentLogger } from '../support/consumer-fixtures.ts';
 import { workspace } from '../support/fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { consumeUntil, createTopics, groupCaughtUp } from '../support/kafka.ts';
 import { runCli, startCli } from '../support/ops-cli.ts';
 import { publishRaw } from '../support/processor.ts';
 
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('ops-replay-test'));
+const kafka = createKafka(infra.kafka, uniqueName('ops-replay-test'), testLogger);
 const admin = kafka.admin();
 const registry = createSchemaRegistry(infra.registry);
 const pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });

@@ -6,7 +6,7 @@ import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { type RoleProcess, spawnRole } from '../support/child.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { consumeUntil, createTopics } from '../support/kafka.ts';
 import { type GoldContent, goldFromMongo, goldFromPostgres, joinFromSource } from '../support/pipeline.ts';
 import {
@@ -25,7 +25,7 @@ import {
  * holds every version once.
  */
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('e2e'));
+const kafka = createKafka(infra.kafka, uniqueName('e2e'), testLogger);
 const registry = createSchemaRegistry(infra.registry);
 const admin = kafka.admin();
 

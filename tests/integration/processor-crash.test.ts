@@ -11,7 +11,7 @@ import type {
 } from '../../schemas/generated/types.ts';
 import { type RoleProcess, spawnRole } from '../support/child.ts';
 import { job, workspace } from '../support/fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { consumeUntil } from '../support/kafka.ts';
 import {
   createProcessorTopics,
@@ -22,7 +22,7 @@ import {
 } from '../support/processor.ts';
 
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('processor-crash'));
+const kafka = createKafka(infra.kafka, uniqueName('processor-crash'), testLogger);
 const registry = createSchemaRegistry(infra.registry);
 const admin = kafka.admin();
 const ENTRY = 'consumers/processor/process.ts';

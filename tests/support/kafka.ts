@@ -4,7 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
-import { testInfra, uniqueName } from './infra.ts';
+import { testInfra, testLogger, uniqueName } from './infra.ts';
 
 /** Kafka helpers for integration tests. Every function closes what it opens. */
 
@@ -106,7 +106,7 @@ export async function groupCaughtUp(admin: Admin, groupId: string, topics: strin
  */
 export function useKafkaClients(name: string): { kafka: Kafka; admin: Admin; registry: SchemaRegistry } {
   const infra = testInfra();
-  const kafka = createKafka(infra.kafka, uniqueName(name));
+  const kafka = createKafka(infra.kafka, uniqueName(name), testLogger);
   const admin = kafka.admin();
   const registry = createSchemaRegistry(infra.registry);
   beforeAll(() => admin.connect());
