@@ -110,19 +110,22 @@ async function runWriter(): Promise<{ ms: number; totalMs: number }> {
   const metrics = createRoleMetrics('bronze-bench');
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const consumer = kafka.consumer(
-    consumerConfig(
-      groupId,
-      { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3000 },
-      { maxBytesPerPartition: MAX_BYTES },
-    ),
-  );
   let joinedAt = 0;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joinedAt ||= performance.now();
-  });
+  const createConsumer = () => {
+    const consumer = kafka.consumer(
+      consumerConfig(
+        groupId,
+        { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3000 },
+        { maxBytesPerPartition: MAX_BYTES },
+      ),
+    );
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joinedAt ||= performance.now();
+    });
+    return consumer;
+  };
   const writer = createBronzeConsumer({
-    consumer,
+    createConsumer,
     registry,
     pool,
     deadLetters: createDeadLetterQueue({ producer, groupId, limits: createTopicLimits({ kafka }) }),

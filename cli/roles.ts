@@ -1,3 +1,4 @@
+import type { Liveness } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import type { InfraOptions } from '../infra/options.ts';
@@ -11,6 +12,11 @@ export interface RoleContext {
   /** the process environment, read once by each role's options.ts */
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /**
+   * Where the role's loops report their progress (common/liveness.ts); the process turns it into
+   * /readyz, a metric and the self-restart. Absent when a test starts a role by itself.
+   */
+  liveness?: Liveness;
 }
 
 export interface RunningRole {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import { readEnv } from '../common/env.ts';
 import { describeError } from '../common/errors.ts';
@@ -5,12 +6,19 @@ import { createLogger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { startOpsServer } from '../common/ops-server.ts';
 import { infraOptions } from '../infra/options.ts';
-import { ProcessEnv } from './process-env.ts';
+import { ProcessEnv, stallSettings } from './process-env.ts';
+import { createRoleSupervisor } from './role-supervisor.ts';
 import type { RoleDefinition, RunningRole } from './roles.ts';
+
+/** The exit code of a one-role process whose role stayed stalled: its supervisor restarts it. */
+export const EXIT_STALLED = 3;
 
 /**
  * Runs roles in this process until SIGINT/SIGTERM: starts them in order, then on a signal closes
  * each once, in reverse order (each finishes its batch in flight and commits), within a deadline.
+ * Meanwhile /readyz says whether every role progresses (and which does not, and why), and a role
+ * stalled past TRIBUTARY_STALL_RESTART_MS restarts (cli/role-supervisor.ts): in place when the
+ * process runs several roles, by exiting with EXIT_STALLED for its supervisor when it runs one.
  * Used by `tributary start` and by the one-role process entries (`<role>/process.ts`).
  */
 export async function runRolesProcess(
@@ -24,35 +32,60 @@ export async function runRolesProcess(
   const env = opts.env ?? process.env;
   const infra = infraOptions(env);
   const settings = readEnv(ProcessEnv, env);
+  const stall = stallSettings(settings);
   const level = settings.TRIBUTARY_LOG_LEVEL;
-  const running: Array<{ name: string; role: RunningRole }> = [];
   const log = createLogger('tributary', level);
+  const defs = typeof roles === 'function' ? roles(env) : roles;
 
-  let ready = false;
   const roleMetrics: RoleMetrics[] = [];
-  // One ops server per process: /healthz, /readyz (every role started) and /metrics of all roles.
+  let closing: Promise<void> | undefined;
+  const supervisor = createRoleSupervisor({
+    defs,
+    context: (def, liveness) => ({ infra, env, logger: createLogger(def.name, level), liveness }),
+    stall,
+    metrics: roleMetrics,
+    log,
+    onStuckAlone: (role, reason) => {
+      log.fatal(
+        { role, reason },
+        `${role} ${reason}; exiting with code ${EXIT_STALLED} so that its supervisor restarts it`,
+      );
+      void exitAfterClose();
+    },
+    onStuckClose: (role) => {
+      log.fatal(
+        { role },
+        `${role} is stalled and did not close within 30 s; exiting with code ${EXIT_STALLED}`,
+      );
+      void exitAfterClose();
+    },
+  });
+  // One ops server per process: /healthz, /readyz (every role started and progressing) and /metrics.
   const ops = await startOpsServer({
     host: settings.TRIBUTARY_OPS_HOST,
     port: settings.TRIBUTARY_OPS_PORT,
     token: settings.TRIBUTARY_OPS_TOKEN,
-    metrics: roleMetrics, // filled as the roles start
-    ready: async () => ready,
+    metrics: roleMetrics, // kept in step with the running roles by the supervisor
+    ready: async () => supervisor.readiness(),
   });
 
-  let closing: Promise<void> | undefined;
   const closeAll = () => {
     closing ??= (async () => {
-      ready = false;
-      for (const { name, role } of [...running].reverse()) {
-        await role
-          .close()
-          .catch((err) => log.error({ err: describeError(err) }, `${name} did not close cleanly`));
-      }
+      await supervisor.close();
       await ops.close();
       await opts.onStopped?.();
     })();
     return closing;
   };
+
+  /** A stuck role: close what closes within the grace, then exit non-zero whatever happened. */
+  async function exitAfterClose(): Promise<never> {
+    process.exitCode = EXIT_STALLED;
+    await Promise.race([closeAll(), delay(30_000)]).catch((err) =>
+      log.error({ err: describeError(err) }, 'closing after a stall failed'),
+    );
+    process.exit(EXIT_STALLED);
+  }
 
   const done = new Promise<void>((resolve) => {
     closeWithGrace({ delay: 90_000 }, async ({ signal, err }) => {
@@ -64,19 +97,13 @@ export async function runRolesProcess(
   });
 
   try {
-    for (const def of typeof roles === 'function' ? roles(env) : roles) {
-      const role = await def.start({ infra, env, logger: createLogger(def.name, level) });
-      running.push({ name: def.name, role });
-      roleMetrics.push(...(role.metrics ?? []));
-      log.info(`${def.name} started${role.summary ? `: ${role.summary}` : ''}`);
-    }
+    await supervisor.start();
   } catch (err) {
     await closeAll();
     throw err;
   }
-  ready = true;
   log.info(`health and metrics at ${ops.url}/healthz, /readyz, /metrics`);
-  opts.onStarted?.(running.map((r) => r.role));
+  opts.onStarted?.(supervisor.running());
   await done;
 }
 

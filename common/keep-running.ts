@@ -27,6 +27,11 @@ export interface KeepRunningOptions {
   run: (consumer: Consumer) => Promise<void>;
   /** after every crash (also those kafkajs restarts from), before any restart */
   onCrash?: (error: Error, restartedByKafkajs: boolean) => void;
+  /**
+   * Whether a crash kafkajs will not restart from is restarted (default: always). A bounded reader
+   * says no to its own bugs, which a restart would only repeat until its deadline.
+   */
+  shouldRestart?: (error: Error) => boolean;
   logger: Logger;
   probe?: Probe;
   /** the wait before a restart of ours: minDelayMs doubling per repeated crash, up to maxDelayMs */
@@ -88,6 +93,10 @@ export function keepConsumerRunning(opts: KeepRunningOptions): KeptConsumer {
       opts.onCrash?.(error, payload.restart);
       if (payload.restart) {
         logger.warn(fields, 'consumer crashed; kafkajs restarts it');
+        return;
+      }
+      if (opts.shouldRestart && !opts.shouldRestart(error)) {
+        logger.error(fields, 'consumer crashed');
         return;
       }
       if (restarting) {
@@ -197,4 +206,20 @@ export function restartFailed(groupId: string, err: unknown): RemoteError {
       cause: err,
     },
   );
+}
+
+/**
+ * True when a crash came from Kafka's side (a broker, the group coordinator, a refused request) and
+ * not from the owner's handler: kafkajs names its errors KafkaJS…, and wraps a handler's error as
+ * the cause. A topic that no longer exists is not worth restarting for either.
+ */
+export function kafkaSideCrash(error: Error): boolean {
+  let e: (Error & { type?: string; cause?: unknown }) | undefined = error;
+  let original: Error & { type?: string } = error;
+  while (e) {
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return false;
+    original = e;
+    e = e.cause instanceof Error ? (e.cause as Error & { type?: string; cause?: unknown }) : undefined;
+  }
+  return original.name.startsWith('KafkaJS');
 }

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import client from 'prom-client';
-import { ConfigError } from './errors.ts';
+import { ConfigError, describeError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { RoleMetrics } from './metrics.ts';
 
@@ -11,12 +11,18 @@ import type { RoleMetrics } from './metrics.ts';
  * dependencies answer) and /metrics (Prometheus text of every role it runs). A plain Fastify
  * instance, so each role process gets the same probes without writing a server.
  */
+/**
+ * What /readyz answers: a plain verdict, or one with details (per role: stalled and why), which are
+ * sent as they are next to `status`.
+ */
+export type Readiness = boolean | { ready: boolean; [detail: string]: unknown };
+
 export interface OpsServerOptions {
   host: string;
   port: number;
   metrics: RoleMetrics[];
-  /** true when the process can do its work (its servers answer); errors count as not ready */
-  ready: () => Promise<boolean>;
+  /** true when the process can do its work (its servers answer, its roles progress); errors count as not ready */
+  ready: () => Promise<Readiness>;
   /** required when host is not a loopback address; then /metrics needs `Authorization: Bearer <token>` */
   token?: string;
   logger?: Logger;
@@ -46,8 +52,11 @@ export function registerOpsRoutes(
 ): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    const ok = await opts.ready().catch(() => false);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready' });
+    const answer = await opts
+      .ready()
+      .catch((err): Readiness => ({ ready: false, error: describeError(err) }));
+    const { ready, ...detail } = typeof answer === 'boolean' ? { ready: answer } : answer;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...detail });
   });
   app.get('/metrics', async (req, reply) => {
     if (opts.token !== undefined && !bearerMatches(req.headers.authorization, opts.token)) {

@@ -14,7 +14,7 @@ import Fastify, {
 import type client from 'prom-client';
 import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
-import { registerOpsRoutes } from '../common/ops-server.ts';
+import { type Readiness, registerOpsRoutes } from '../common/ops-server.ts';
 import { BadCursorError } from './analytics/cursor.ts';
 import type { Analytics } from './analytics/queries.ts';
 import type { LiveHub } from './live/hub.ts';
@@ -30,8 +30,8 @@ export interface AppDeps {
   metrics: RoleMetrics;
   /** process-level metrics (memory, event loop) served next to the role's */
   processRegistry?: client.Registry;
-  /** Postgres and Kafka answer */
-  ready: () => Promise<boolean>;
+  /** Postgres and Kafka answer, and the live feed progresses */
+  ready: () => Promise<Readiness>;
   logger?: Logger;
 }
 

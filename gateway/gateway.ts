@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import { createKafka } from '../common/kafka.ts';
+import { createLiveness, type Liveness, registerLivenessMetrics } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { serverUrl } from '../common/ops-server.ts';
@@ -33,9 +34,13 @@ export async function startGateway(deps: {
   options: GatewayOptions;
   infra: InfraOptions;
   logger: Logger;
+  /** the role's liveness (run-roles passes it); a standalone gateway keeps its own */
+  liveness?: Liveness;
 }): Promise<Gateway> {
   const { options, logger } = deps;
   const metrics = createRoleMetrics('gateway');
+  const liveness = deps.liveness ?? createLiveness();
+  registerLivenessMetrics(metrics, liveness);
   const processRegistry = new client.Registry();
   client.collectDefaultMetrics({ register: processRegistry, prefix: 'tributary_gateway_' });
   const ticks = metrics.counter('tributary_gateway_live_ticks_total', 'live updates built');
@@ -65,6 +70,7 @@ export async function startGateway(deps: {
       sinks: [replays],
       logger,
       onInvalid: () => invalid.inc(),
+      liveness,
     });
     closers.push(() => feed.close());
     const analytics = createAnalytics({ pool, table: options.goldTable });
@@ -94,7 +100,8 @@ export async function startGateway(deps: {
     closers.push(() => hub.stop());
     const ready = async () => {
       await Promise.all([analytics.ping(), admin.describeCluster()]);
-      return true;
+      const { stalled, reason } = liveness.status();
+      return { ready: !stalled, roles: { gateway: stalled ? { stalled, reason } : { stalled } } };
     };
     const app = await buildApp({ options, analytics, hub, metrics, processRegistry, ready, logger });
     closers.push(() => app.close());

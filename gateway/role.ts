@@ -8,7 +8,12 @@ export const gatewayRole: RoleDefinition = {
   description: 'analytics API, live Socket.IO feed and the dashboard',
   async start(ctx) {
     const options = gatewayOptions(ctx.env);
-    const gateway = await startGateway({ options, infra: ctx.infra, logger: ctx.logger });
+    const gateway = await startGateway({
+      options,
+      infra: ctx.infra,
+      logger: ctx.logger,
+      liveness: ctx.liveness,
+    });
     return {
       summary: `dashboard ${gateway.url}/ (API docs ${gateway.url}/docs)`,
       metrics: [gateway.metrics],

@@ -17,6 +17,8 @@ export interface OpsClients {
   kafka: Kafka;
   admin: Admin;
   registry: SchemaRegistry;
+  /** kafkajs' lines and the readers' crash reports (warn and above) */
+  logger: Logger;
   pool(): pg.Pool;
   mongo(): Promise<MongoClient>;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function openOpsClients(
     infra,
     kafka,
     admin,
+    logger,
     registry: createSchemaRegistry(infra.registry),
     pool() {
       pool ??= new pg.Pool({ connectionString: infra.postgres.url, max: 4 });

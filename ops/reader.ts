@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
-import { RemoteError } from '../common/errors.ts';
+import { describeError, RemoteError } from '../common/errors.ts';
+import { kafkaSideCrash, keepConsumerRunning } from '../common/keep-running.ts';
+import { type Logger, silentLogger } from '../common/logger.ts';
 import { waitFor } from '../common/wait-for.ts';
 
 /**
@@ -40,7 +42,7 @@ interface Progress {
 }
 
 export async function readRanges(
-  deps: { kafka: Kafka; admin: Admin },
+  deps: { kafka: Kafka; admin: Admin; logger?: Logger },
   ranges: readonly OffsetRange[],
   onMessage: OnRangeMessage,
   opts: { timeoutMs?: number; signal?: AbortSignal } = {},
@@ -54,17 +56,12 @@ export async function readRanges(
   if (pending.size === 0) return;
   // Not under the pipeline's `tributary.` prefix, so status never lists these short-lived groups.
   const groupId = `tributary-ops-reader-${randomUUID()}`;
-  const consumer = deps.kafka.consumer({
-    groupId,
-    readUncommitted: false,
-    maxWaitTimeInMs: 250,
-    allowAutoTopicCreation: false,
-  });
+  const topics = [...new Set(ranges.map((r) => r.topic))];
   let failure: unknown;
 
   const finish = (topic: string, partition: number) => {
     if (!pending.delete(tpKey(topic, partition))) return;
-    consumer.pause([{ topic, partitions: [partition] }]);
+    kept.current().pause([{ topic, partitions: [partition] }]);
   };
   const advance = (topic: string, partition: number, next: bigint) => {
     const p = pending.get(tpKey(topic, partition));
@@ -73,47 +70,66 @@ export async function readRanges(
     if (p.next >= p.to) finish(topic, partition);
   };
 
-  consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
-    // A batch of only markers or aborted records: nothing to hand over, but the range moved on.
-    if (payload.batchSize === 0 && payload.lastOffset !== null && payload.lastOffset !== undefined) {
-      advance(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
-    }
-  });
-  // kafkajs restarts the consumer after a retriable crash (e.g. a broker timeout under load) and
-  // the read goes on; only a crash it will not restart from ends the read.
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) failure = payload.error;
+  // kafkajs restarts the consumer after a retriable crash (e.g. a broker timeout under load), and
+  // keepConsumerRunning after a Kafka-side one kafkajs gives up on: the read resumes where it was.
+  // A crash of our own callback ends the read.
+  const kept = keepConsumerRunning({
+    groupId,
+    topics,
+    logger: deps.logger ?? silentLogger(),
+    backoff: { minDelayMs: 250, maxDelayMs: 5000 },
+    shouldRestart: kafkaSideCrash,
+    onCrash: (err, restartedByKafkajs) => {
+      if (!restartedByKafkajs && !kafkaSideCrash(err)) failure = err;
+    },
+    create: () =>
+      deps.kafka.consumer({
+        groupId,
+        readUncommitted: false,
+        maxWaitTimeInMs: 250,
+        allowAutoTopicCreation: false,
+      }),
+    run: async (consumer) => {
+      consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+        // A batch of only markers or aborted records: nothing to hand over, but the range moved on.
+        if (payload.batchSize === 0 && payload.lastOffset !== null && payload.lastOffset !== undefined) {
+          advance(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+        }
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, pause, heartbeat }) => {
+          const p = pending.get(tpKey(batch.topic, batch.partition));
+          if (!p) {
+            pause(); // a partition of the topic that no range asks for
+            return;
+          }
+          for (const message of batch.messages) {
+            const offset = BigInt(message.offset);
+            // A fetch issued before the seek took effect may return records twice or too early.
+            if (offset < p.next) continue;
+            if (offset >= p.to) break;
+            p.next = offset + 1n;
+            if ((await onMessage({ topic: batch.topic, partition: batch.partition, message })) === 'stop') {
+              finish(batch.topic, batch.partition);
+              return;
+            }
+          }
+          advance(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
+          await heartbeat();
+        },
+      });
+      // From where each range is, so a restarted consumer resumes instead of starting over.
+      for (const p of pending.values()) {
+        consumer.seek({ topic: p.range.topic, partition: p.range.partition, offset: p.next.toString() });
+      }
+    },
   });
 
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...new Set(ranges.map((r) => r.topic))], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, pause, heartbeat }) => {
-        const p = pending.get(tpKey(batch.topic, batch.partition));
-        if (!p) {
-          pause(); // a partition of the topic that no range asks for
-          return;
-        }
-        for (const message of batch.messages) {
-          const offset = BigInt(message.offset);
-          // A fetch issued before the seek took effect may return records twice or too early.
-          if (offset < p.next) continue;
-          if (offset >= p.to) break;
-          p.next = offset + 1n;
-          if ((await onMessage({ topic: batch.topic, partition: batch.partition, message })) === 'stop') {
-            finish(batch.topic, batch.partition);
-            return;
-          }
-        }
-        advance(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
-        await heartbeat();
-      },
-    });
-    for (const p of pending.values()) {
-      consumer.seek({ topic: p.range.topic, partition: p.range.partition, offset: p.range.from });
-    }
+    await kept.start();
     await waitFor(
       () => {
         if (pending.size === 0) return true;
@@ -127,8 +143,10 @@ export async function readRanges(
         signal: opts.signal,
       },
     ).catch((err) => {
+      const crash = kept.lastCrash();
+      const last = crash && crash !== err ? ` (last crash: ${describeError(crash)})` : '';
       throw new RemoteError(
-        `kafka: could not read ${describe(pending)}: ${(err as Error).message}`,
+        `kafka: could not read ${describe(pending)}: ${(err as Error).message}${last}`,
         undefined,
         {
           retriable: true,
@@ -137,8 +155,8 @@ export async function readRanges(
       );
     });
   } finally {
-    await consumer.disconnect().catch(() => {});
-    await deps.admin.deleteGroups([groupId]).catch(() => {});
+    await kept.close().catch(() => {}); // the read's own outcome is what the caller needs
+    await deps.admin.deleteGroups([groupId]).catch(() => {}); // a leftover empty group expires by itself
   }
 }
 

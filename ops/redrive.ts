@@ -1,7 +1,9 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { type Admin, type Kafka, type Message, Partitioners } from 'kafkajs';
+import { type Admin, type Consumer, type Kafka, type Message, Partitioners } from 'kafkajs';
 import { RemoteError, TributaryError } from '../common/errors.ts';
 import { createTopicLimits, sendWithinLimits } from '../common/kafka-limits.ts';
+import { kafkaSideCrash, keepConsumerRunning } from '../common/keep-running.ts';
+import { type Logger, silentLogger } from '../common/logger.ts';
 import { registerValueSchema } from '../common/registry.ts';
 import { waitFor } from '../common/wait-for.ts';
 import type { SchemaName } from '../schemas/index.ts';
@@ -33,7 +35,7 @@ export interface RedriveReport {
 export const redriveGroup = (dlqTopic: string) => `tributary.dlq-redrive.${dlqTopic}`;
 
 export async function redriveDlq(
-  deps: { kafka: Kafka; admin: Admin; registry: SchemaRegistry },
+  deps: { kafka: Kafka; admin: Admin; registry: SchemaRegistry; logger?: Logger },
   ctx: RedriveContext & { timeoutMs?: number; batchSize?: number },
 ): Promise<RedriveReport> {
   const { kafka, admin, registry } = deps;
@@ -88,12 +90,6 @@ export async function redriveDlq(
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  const consumer = kafka.consumer({
-    groupId: group,
-    readUncommitted: false,
-    maxWaitTimeInMs: 500,
-    allowAutoTopicCreation: false,
-  });
   const limits = createTopicLimits({ kafka });
   let failure: unknown;
   const advance = (partition: number, next: bigint) => {
@@ -103,18 +99,33 @@ export async function redriveDlq(
     if (next > p.next) p.next = next;
     if (p.next >= p.end) pending.delete(key);
   };
-  consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
-    if (payload.batchSize === 0 && payload.lastOffset != null)
-      advance(payload.partition, BigInt(payload.lastOffset) + 1n);
-  });
-  // kafkajs restarts the consumer after a retriable crash (e.g. a broker timeout under load) and
-  // the read goes on; only a crash it will not restart from ends the read.
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) failure = payload.error;
+  // kafkajs restarts the consumer after a retriable crash (e.g. a broker timeout under load), and
+  // keepConsumerRunning after a Kafka-side one kafkajs gives up on; the group's committed offsets
+  // say where to go on. A crash of our own (encoding, a bug) ends the redrive.
+  const kept = keepConsumerRunning({
+    groupId: group,
+    topics: [ctx.dlqTopic],
+    logger: deps.logger ?? silentLogger(),
+    backoff: { minDelayMs: 250, maxDelayMs: 5000 },
+    shouldRestart: kafkaSideCrash,
+    onCrash: (err, restartedByKafkajs) => {
+      if (!restartedByKafkajs && !kafkaSideCrash(err)) failure = err;
+    },
+    create: () =>
+      kafka.consumer({
+        groupId: group,
+        readUncommitted: false,
+        maxWaitTimeInMs: 500,
+        allowAutoTopicCreation: false,
+      }),
+    run,
   });
 
-  try {
-    await producer.connect();
+  async function run(consumer: Consumer): Promise<void> {
+    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0 && payload.lastOffset != null)
+        advance(payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: ctx.dlqTopic, fromBeginning: true });
     await consumer.run({
@@ -175,6 +186,11 @@ export async function redriveDlq(
         advance(batch.partition, last < p.end ? last : p.end);
       },
     });
+  }
+
+  try {
+    await producer.connect();
+    await kept.start();
     await waitFor(
       () => {
         if (pending.size === 0) return true;
@@ -194,7 +210,7 @@ export async function redriveDlq(
     });
     return report;
   } finally {
-    await consumer.disconnect().catch(() => {});
-    await producer.disconnect().catch(() => {});
+    await kept.close().catch(() => {}); // the redrive's own outcome is what the caller needs
+    await producer.disconnect().catch(() => {}); // an unfinished transaction is aborted by the next run
   }
 }

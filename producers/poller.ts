@@ -1,5 +1,6 @@
 import { describeError } from '../common/errors.ts';
 import type { TopicLimits } from '../common/kafka-limits.ts';
+import type { Probe } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { type RetryPolicy, sleep, withRetry } from '../common/retry.ts';
 import type { ApiSpec } from './apis.ts';
@@ -35,6 +36,8 @@ export interface PollerDeps {
   overlapMs: number;
   retry: RetryPolicy;
   now?: () => number;
+  /** told when a walk is due, each page committed, each failure (common/liveness.ts) */
+  probe?: Probe;
 }
 
 export interface Poller {
@@ -133,6 +136,7 @@ export function createPoller(deps: PollerDeps): Poller {
         );
         s.cursor = next;
         metrics.pages.inc(labels);
+        deps.probe?.progressed();
         metrics.published.inc(labels, built.published);
         metrics.deadLettered.inc(labels, built.deadLettered);
         logger.debug({ api: api.name, hwm: s.cursor.hwm, ...counts }, 'page committed');
@@ -150,16 +154,21 @@ export function createPoller(deps: PollerDeps): Poller {
     metrics.healthy.set(labels, 0);
     const kind = err instanceof SourceError ? (err.retriable ? 'source' : 'request') : 'kafka';
     metrics.errors.inc({ ...labels, kind });
+    deps.probe?.failed(err);
     logger.error({ api: api.name, kind, err: describeError(err) }, 'walk failed; trying again next interval');
   }
 
   async function loop(): Promise<void> {
     while (!stop.signal.aborted) {
+      // A walk is due until one reaches the end of the feed: failing ones keep it due (a stall).
+      deps.probe?.waiting('walk', 1);
       try {
         session ??= await openSession();
         await walk(session);
         if (!stop.signal.aborted) {
           logger.debug({ api: api.name, hwm: session.cursor.hwm }, 'walk done');
+          deps.probe?.progressed();
+          deps.probe?.waiting('walk', 0);
           healthy = true;
           metrics.healthy.set(labels, 1);
           metrics.lastSuccess.set(labels, now() / 1000);
@@ -174,8 +183,9 @@ export function createPoller(deps: PollerDeps): Poller {
           session = undefined;
         }
       }
-      await sleep(deps.intervalMs, stop.signal).catch(() => {});
+      await sleep(deps.intervalMs, stop.signal).catch(() => {}); // aborted by close(): the loop ends
     }
+    deps.probe?.remove();
     await session?.committer.close();
   }
 

@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { createKafka } from '../common/kafka.ts';
 import { createTopicLimits } from '../common/kafka-limits.ts';
+import type { Liveness } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics, startMetricsReporter } from '../common/metrics.ts';
 import { createSchemaRegistry, registerValueSchema } from '../common/registry.ts';
@@ -31,6 +32,8 @@ export async function startPollers(deps: {
   /** every source request with its outcome (tests use it to measure Retry-After waits) */
   onExchange?: (exchange: SourceExchange) => void;
   kafka?: Kafka;
+  /** the role's liveness: each poller reports its walks */
+  liveness?: Liveness;
 }): Promise<RunningPollers> {
   const { options, logger } = deps;
   const kafka = deps.kafka ?? createKafka(deps.infra.kafka, 'tributary-pollers', deps.logger);
@@ -81,6 +84,7 @@ export async function startPollers(deps: {
       pageSize: options.pageSize,
       overlapMs: options.overlapMs,
       retry: options.retry,
+      probe: deps.liveness?.probe(`poller ${name}`, 'poller'),
       createCommitter: () =>
         createPageCommitter({
           kafka,

@@ -8,7 +8,12 @@ export const pollersRole: RoleDefinition = {
   description: 'polls the workspaces and enrichment-jobs APIs into the raw Avro topics, exactly once',
   async start(ctx) {
     const options = pollersOptions(ctx.env);
-    const running = await startPollers({ infra: ctx.infra, options, logger: ctx.logger });
+    const running = await startPollers({
+      infra: ctx.infra,
+      options,
+      logger: ctx.logger,
+      liveness: ctx.liveness,
+    });
     return {
       summary: `${options.pollers.join(' + ')} from ${options.sourceUrl} every ${options.intervalMs} ms`,
       metrics: [running.metrics],

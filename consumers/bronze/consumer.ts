@@ -1,6 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer } from 'kafkajs';
 import type pg from 'pg';
+import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
 import { avroType } from '../../schemas/index.ts';
 import { createAvroDecoder } from '../shared/avro-decoder.ts';
@@ -12,11 +13,11 @@ import { BRONZE_TABLES } from './tables.ts';
 import { createBronzeWriter } from './writer.ts';
 
 /**
- * One bronze writer: one raw topic, one consumer group, one table. The kafkajs consumer is created
- * by the caller (with consumerConfig) so a benchmark or test can observe its events.
+ * One bronze writer: one raw topic, one consumer group, one table. The kafkajs consumers are created
+ * by the caller (with consumerConfig) so a benchmark or test can observe their events.
  */
 export function createBronzeConsumer(deps: {
-  consumer: Consumer;
+  createConsumer: () => Consumer;
   registry: SchemaRegistry;
   pool: pg.Pool;
   deadLetters: DeadLetterQueue;
@@ -24,6 +25,7 @@ export function createBronzeConsumer(deps: {
   logger: Logger;
   topic: BronzeTopicOptions;
   options: Pick<BronzeOptions, 'batchSize' | 'partitionsConcurrently'>;
+  liveness?: Liveness;
 }): BatchConsumer {
   const table = BRONZE_TABLES[deps.topic.name];
   const handle = createBronzeIngest({
@@ -34,7 +36,8 @@ export function createBronzeConsumer(deps: {
     metrics: deps.metrics,
   });
   return createBatchConsumer({
-    consumer: deps.consumer,
+    createConsumer: deps.createConsumer,
+    groupId: deps.topic.groupId,
     topic: deps.topic.topic,
     // Bronze keeps every version ever published: a new group starts at the beginning.
     fromBeginning: true,
@@ -42,5 +45,6 @@ export function createBronzeConsumer(deps: {
     partitionsConsumedConcurrently: deps.options.partitionsConcurrently,
     handle,
     logger: deps.logger.child({ topic: deps.topic.topic, group: deps.topic.groupId }),
+    liveness: deps.liveness,
   });
 }

@@ -4,6 +4,7 @@ import type { Chunk } from '../shared/batch-consumer.ts';
 import { copyLine } from '../shared/copy-text.ts';
 import type { DeadLetter, DeadLetterQueue } from '../shared/dead-letter.ts';
 import { headerIsoTimestamp, headerText, kafkaTimestampIso } from '../shared/headers.ts';
+import { storeCall } from '../shared/store-call.ts';
 import type { BronzeTable } from './tables.ts';
 import type { BronzeWriter } from './writer.ts';
 
@@ -88,8 +89,8 @@ export function createBronzeIngest<T>(deps: {
         letters.push({ topic, partition, message, reason: `cannot be stored: ${(err as Error).message}` });
       }
     }
-    const written = await writer.write(lines);
-    await deadLetters.send(letters);
+    const written = await storeCall('Postgres', () => writer.write(lines));
+    await storeCall('Kafka (dead letters)', () => deadLetters.send(letters));
     metrics.rowsWritten(topic, written);
     metrics.deadLettered(topic, letters.length);
     metrics.batch(topic, (performance.now() - started) / 1000);

@@ -18,7 +18,7 @@ import { bronzeOptions } from './options.ts';
 export const bronzeRole: RoleDefinition = {
   name: 'bronze',
   description: 'appends every raw record to the bronze tables in Postgres (dead-letters undecodable ones)',
-  async start({ infra, env, logger }) {
+  async start({ infra, env, logger, liveness }) {
     const options = bronzeOptions(env);
     const metrics = createRoleMetrics('bronze');
     const clients = await createRoleClients({
@@ -54,11 +54,12 @@ export const bronzeRole: RoleDefinition = {
       );
       for (const topic of options.topics) {
         const consumer = createBronzeConsumer({
-          consumer: clients.kafka.consumer(
-            consumerConfig(topic.groupId, options.timing, {
-              maxBytesPerPartition: options.maxBytesPerPartition,
-            }),
-          ),
+          createConsumer: () =>
+            clients.kafka.consumer(
+              consumerConfig(topic.groupId, options.timing, {
+                maxBytesPerPartition: options.maxBytesPerPartition,
+              }),
+            ),
           registry: clients.registry,
           pool,
           deadLetters: createDeadLetterQueue({
@@ -70,6 +71,7 @@ export const bronzeRole: RoleDefinition = {
           logger,
           topic,
           options,
+          liveness,
         });
         consumers.push(consumer);
         await consumer.start();

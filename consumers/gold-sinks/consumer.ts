@@ -1,5 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer } from 'kafkajs';
+import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
@@ -7,10 +8,13 @@ import { avroType } from '../../schemas/index.ts';
 import { createAvroDecoder } from '../shared/avro-decoder.ts';
 import { type BatchConsumer, createBatchConsumer } from '../shared/batch-consumer.ts';
 import type { DeadLetter, DeadLetterQueue } from '../shared/dead-letter.ts';
+import { storeCall } from '../shared/store-call.ts';
 import type { GoldSinkName } from './options.ts';
 import type { GoldSink } from './postgres-sink.ts';
 import { assertStorable } from './storable.ts';
 import { type GoldRecord, newestPerJob } from './version.ts';
+
+const STORE_NAMES: Record<GoldSinkName, string> = { postgres: 'Postgres', mongo: 'MongoDB' };
 
 /**
  * One gold sink: the gold topic, one consumer group, one store. Each chunk is decoded, reduced to
@@ -21,7 +25,9 @@ import { type GoldRecord, newestPerJob } from './version.ts';
  */
 export function createGoldConsumer(deps: {
   sinkName: GoldSinkName;
-  consumer: Consumer;
+  /** a new consumer of the sink's group; called again after a crash kafkajs does not restart from */
+  createConsumer: () => Consumer;
+  groupId: string;
   registry: SchemaRegistry;
   sink: GoldSink;
   deadLetters: DeadLetterQueue;
@@ -29,6 +35,7 @@ export function createGoldConsumer(deps: {
   logger: Logger;
   topic: string;
   batchSize: number;
+  liveness?: Liveness;
 }): BatchConsumer {
   const { sinkName, sink, deadLetters } = deps;
   const decoder = createAvroDecoder<EnrichmentJobGold>({
@@ -48,7 +55,9 @@ export function createGoldConsumer(deps: {
   const batches = deps.metrics.counter('tributary_gold_batches_total', 'gold batches committed', ['sink']);
 
   return createBatchConsumer({
-    consumer: deps.consumer,
+    createConsumer: deps.createConsumer,
+    groupId: deps.groupId,
+    liveness: deps.liveness,
     topic: deps.topic,
     // The gold topic is compacted: reading it from the beginning rebuilds the whole current state.
     fromBeginning: true,
@@ -73,8 +82,8 @@ export function createGoldConsumer(deps: {
         }
       }
       const newest = newestPerJob(records);
-      const n = await sink.write(newest);
-      await deadLetters.send(letters);
+      const n = await storeCall(STORE_NAMES[sinkName], () => sink.write(newest));
+      await storeCall('Kafka (dead letters)', () => deadLetters.send(letters));
       written.inc(labels, n);
       stale.inc(labels, newest.length - n);
       dlq.inc(labels, letters.length);

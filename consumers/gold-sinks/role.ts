@@ -25,7 +25,7 @@ async function startGoldSink(
   openStore: (ctx: RoleContext, options: GoldSinksOptions) => Promise<SinkStore>,
   ctx: RoleContext,
 ): Promise<RunningRole> {
-  const { infra, env, logger } = ctx;
+  const { infra, env, logger, liveness } = ctx;
   const options = goldSinksOptions(env);
   const groupId = options.groupIds[sinkName];
   const metrics = createRoleMetrics(`gold-${sinkName}`);
@@ -46,7 +46,9 @@ async function startGoldSink(
   }
   const consumer = createGoldConsumer({
     sinkName,
-    consumer: clients.kafka.consumer(consumerConfig(groupId, options.timing)),
+    createConsumer: () => clients.kafka.consumer(consumerConfig(groupId, options.timing)),
+    groupId,
+    liveness,
     registry: clients.registry,
     sink: store.sink,
     deadLetters: createDeadLetterQueue({ producer: clients.producer, groupId, limits: clients.limits }),

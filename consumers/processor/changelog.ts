@@ -30,6 +30,11 @@ export const jobEntry = (job: EnrichmentJob, partition: number): Message & { par
  * record into each partition, then read until each partition's barrier comes back. That is robust
  * to transaction markers and to open transactions of a fenced predecessor, which make "read up to
  * the end offset" unreliable.
+ *
+ * An interrupted restore fails instead of waiting forever: when its consumer crashes and kafkajs
+ * will not restart it, or when the processor's own heartbeat fails (its group is rebalancing, or
+ * it was dropped from it). The error is the heartbeat's own, so kafkajs sees the rebalance and
+ * rejoins; nothing of a partial restore is kept.
  */
 export async function restoreState(deps: {
   kafka: Kafka;
@@ -61,6 +66,9 @@ export async function restoreState(deps: {
     await consumer.connect();
     await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) reject(payload.error);
+      });
       consumer
         .run({
           autoCommit: false,
@@ -75,8 +83,12 @@ export async function restoreState(deps: {
               else if (key.startsWith('j:')) state.restoreJob(JSON.parse(value) as EnrichmentJob);
               else if (key === BARRIER_KEY && value === token) pending.delete(batch.partition);
             }
-            await deps.heartbeat();
             if (pending.size === 0) resolve();
+            try {
+              await deps.heartbeat();
+            } catch (err) {
+              reject(err); // the processor must rejoin its group before it restores anything
+            }
           },
         })
         .catch(reject);

@@ -1,6 +1,9 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Batch, Consumer, IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import { describeError } from '../../common/errors.ts';
 import { createTopicLimits, sendWithinLimits } from '../../common/kafka-limits.ts';
+import { keepConsumerRunning } from '../../common/keep-running.ts';
+import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
 import { registerValueSchema } from '../../common/registry.ts';
@@ -29,6 +32,8 @@ export function createStreamProcessor(deps: {
   metrics: RoleMetrics;
   logger: Logger;
   now?: () => number;
+  /** the role's liveness: the consume loop reports membership, waiting messages and commits */
+  liveness?: Liveness;
 }): StreamProcessor {
   const { kafka, registry, options, metrics, logger } = deps;
   const now = deps.now ?? Date.now;
@@ -44,33 +49,94 @@ export function createStreamProcessor(deps: {
     'duration of the last state restore',
   );
 
-  const consumer: Consumer = kafka.consumer({
-    groupId: options.groupId,
-    readUncommitted: false,
-    maxBytesPerPartition: options.maxBytesPerPartition,
-    sessionTimeout: options.sessionTimeoutMs,
-    heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
-  });
-  const producer: Producer = kafka.producer({
-    transactionalId: options.transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const newProducer = (): Producer =>
+    kafka.producer({ transactionalId: options.transactionalId, idempotent: true, maxInFlightRequests: 1 });
+  let producer: Producer = newProducer();
   const admin: Admin = kafka.admin();
   const limits = createTopicLimits({ admin });
   const states = new Map<number, JoinState>();
   let assigned = new Set<number>();
   let goldSchemaId = 0;
+  /** the group member this instance was last; a new one means the group may have moved on without us */
+  let memberId: string | undefined;
+  /** set after a failed batch or a crash: the producer may hold a broken transaction */
+  let renewProducer = false;
 
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    // Both topics are co-partitioned: the partitions of either one name the states we need.
-    const mine = new Set<number>();
-    for (const t of [topics.workspaces, topics.jobs])
-      for (const p of payload.memberAssignment[t] ?? []) mine.add(p);
-    assigned = mine;
-    for (const p of states.keys()) if (!mine.has(p)) states.delete(p);
-    logger.info({ partitions: [...mine] }, 'processor assignment');
+  /**
+   * The in-memory states are only right for the session that built them. After a crash, or when
+   * the group took our membership away (a new member id: another instance may have processed our
+   * partitions meanwhile), every state is dropped and restored from the changelog at the next batch.
+   */
+  function forgetStates(why: string): void {
+    if (states.size > 0) logger.warn({ partitions: [...states.keys()], why }, 'processor states dropped');
+    states.clear();
+    assigned = new Set();
+  }
+
+  const probe = deps.liveness?.probe(`group ${options.groupId} (${topics.workspaces}, ${topics.jobs})`);
+  const kept = keepConsumerRunning({
+    groupId: options.groupId,
+    topics: [topics.workspaces, topics.jobs],
+    logger,
+    probe,
+    create: (): Consumer =>
+      kafka.consumer({
+        groupId: options.groupId,
+        readUncommitted: false,
+        maxBytesPerPartition: options.maxBytesPerPartition,
+        sessionTimeout: options.sessionTimeoutMs,
+        heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+      }),
+    onCrash: (err) => {
+      forgetStates(`consumer crashed: ${describeError(err)}`);
+      memberId = undefined;
+      renewProducer = true;
+    },
+    run: async (consumer) => {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        if (memberId !== undefined && payload.memberId !== memberId) forgetStates('rejoined as a new member');
+        memberId = payload.memberId;
+        // Both topics are co-partitioned: the partitions of either one name the states we need.
+        const mine = new Set<number>();
+        for (const t of [topics.workspaces, topics.jobs])
+          for (const p of payload.memberAssignment[t] ?? []) mine.add(p);
+        assigned = mine;
+        for (const p of states.keys()) if (!mine.has(p)) states.delete(p);
+        logger.info({ partitions: [...mine] }, 'processor assignment');
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topics.workspaces, topics.jobs], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (batch.isEmpty() || !isRunning() || isStale()) return;
+          if (renewProducer) await replaceProducer();
+          try {
+            await handleBatch(batch, heartbeat);
+          } catch (err) {
+            probe?.failed(err);
+            renewProducer = true;
+            throw err; // kafkajs retries the batch, then restarts the consumer (or we do)
+          }
+          probe?.progressed();
+          resolveOffset(batch.lastOffset());
+          await heartbeat();
+        },
+      });
+    },
   });
+
+  /** A new transactional producer with the same id: fences the old one and aborts its transaction. */
+  async function replaceProducer(): Promise<void> {
+    const old = producer;
+    producer = newProducer();
+    renewProducer = false;
+    await old
+      .disconnect()
+      .catch((err) => logger.warn({ err: describeError(err) }, 'old producer did not close'));
+    await producer.connect();
+  }
 
   async function ensureState(partition: number, heartbeat: () => Promise<void>): Promise<JoinState> {
     const have = states.get(partition);
@@ -181,21 +247,10 @@ export function createStreamProcessor(deps: {
       goldSchemaId = await registerValueSchema(registry, topics.gold, 'enrichment-job-gold');
       await admin.connect();
       await producer.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topics.workspaces, topics.jobs], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          if (batch.isEmpty() || !isRunning() || isStale()) return;
-          await handleBatch(batch, heartbeat);
-          resolveOffset(batch.lastOffset());
-          await heartbeat();
-        },
-      });
+      await kept.start();
     },
     async close() {
-      await consumer.disconnect();
+      await kept.close();
       await producer.disconnect();
       await admin.disconnect();
     },

@@ -9,7 +9,7 @@ import { createStreamProcessor } from './processor.ts';
 export const processorRole: RoleDefinition = {
   name: 'processor',
   description: 'joins raw workspaces and jobs into gold records, exactly once',
-  async start({ infra, env, logger }) {
+  async start({ infra, env, logger, liveness }) {
     const options = processorOptions(env);
     const kafka = createKafka(infra.kafka, `tributary-processor-${process.pid}`, logger);
     const metrics = createRoleMetrics('processor');
@@ -19,6 +19,7 @@ export const processorRole: RoleDefinition = {
       options,
       metrics,
       logger,
+      liveness,
     });
     const reporter = await startMetricsReporter({
       kafka,
@@ -26,7 +27,12 @@ export const processorRole: RoleDefinition = {
       metrics: [metrics],
       onError: (err) => logger.warn({ err }, 'metrics publish failed'),
     });
-    await processor.start();
+    try {
+      await processor.start();
+    } catch (err) {
+      await reporter.stop().catch((e) => logger.warn({ err: e }, 'metrics reporter did not stop'));
+      throw err;
+    }
     return {
       summary: `group ${options.groupId}, transactional id ${options.transactionalId}`,
       metrics: [metrics],

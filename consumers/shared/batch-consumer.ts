@@ -1,4 +1,6 @@
 import type { Consumer, KafkaMessage } from 'kafkajs';
+import { keepConsumerRunning } from '../../common/keep-running.ts';
+import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
 
 /** Consecutive messages of one partition, handed to the handler in one call. */
@@ -9,8 +11,12 @@ export interface Chunk {
 }
 
 export interface BatchConsumerOptions {
-  /** a connected-or-not kafkajs consumer of one group, created by the caller (read_committed) */
-  consumer: Consumer;
+  /**
+   * A new kafkajs consumer of the group (read_committed), built by the caller; called again when a
+   * crash kafkajs will not restart from needs a fresh one (common/keep-running.ts).
+   */
+  createConsumer: () => Consumer;
+  groupId: string;
   topic: string;
   /** where a group without committed offsets starts */
   fromBeginning: boolean;
@@ -24,6 +30,8 @@ export interface BatchConsumerOptions {
    */
   handle(chunk: Chunk): Promise<void>;
   logger: Logger;
+  /** the role's liveness: the loop reports its group membership, waiting messages and commits */
+  liveness?: Liveness;
 }
 
 export interface BatchConsumer {
@@ -37,18 +45,19 @@ export interface BatchConsumer {
  * auto-resolve off, each fetched batch cut into chunks of `batchSize`, and after each chunk the
  * offset after it committed explicitly. Commits go through the batch's `commitOffsetsIfNecessary`
  * because `consumer.commitOffsets` silently does nothing once the consumer is stopping, which would
- * drop the last commit on a graceful shutdown.
+ * drop the last commit on a graceful shutdown. A crash kafkajs does not restart from is logged and
+ * the loop restarted with a new consumer (common/keep-running.ts).
  */
 export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
-  const { consumer, topic, batchSize, logger } = opts;
-  let closing: Promise<void> | undefined;
-
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    logger.error({ err: payload.error, topic, restart: payload.restart }, 'consumer crashed');
-  });
-
-  return {
-    async start() {
+  const { topic, batchSize, logger } = opts;
+  const probe = opts.liveness?.probe(`group ${opts.groupId} (${topic})`);
+  const kept = keepConsumerRunning({
+    groupId: opts.groupId,
+    topics: [topic],
+    create: opts.createConsumer,
+    logger,
+    probe,
+    run: async (consumer) => {
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning });
       await consumer.run({
@@ -68,7 +77,12 @@ export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
             // Stop between chunks on shutdown or rebalance: what is not committed is re-delivered.
             if (!isRunning() || isStale()) return;
             const chunk = messages.slice(i, i + batchSize);
-            await opts.handle({ topic: batch.topic, partition, messages: chunk });
+            try {
+              await opts.handle({ topic: batch.topic, partition, messages: chunk });
+            } catch (err) {
+              probe?.failed(err); // kafkajs retries the batch; the error is the stall's reason meanwhile
+              throw err;
+            }
             const last = chunk[chunk.length - 1]!;
             // At the end of the batch, commit past any transaction markers after the last message.
             const lastOffset = i + batchSize >= messages.length ? batch.lastOffset() : last.offset;
@@ -76,16 +90,15 @@ export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
             await commitOffsetsIfNecessary({
               topics: [{ topic: batch.topic, partitions: [{ partition, offset: nextOffset(lastOffset) }] }],
             });
+            probe?.progressed();
             await heartbeat();
           }
         },
       });
     },
-    close() {
-      closing ??= consumer.disconnect();
-      return closing;
-    },
-  };
+  });
+
+  return { start: () => kept.start(), close: () => kept.close() };
 }
 
 function nextOffset(offset: string): string {

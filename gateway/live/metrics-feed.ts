@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import { describeError, TributaryError } from '../../common/errors.ts';
+import { keepConsumerRunning } from '../../common/keep-running.ts';
+import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { MetricsSnapshot } from '../../common/metrics.ts';
 import type { SourceState } from '../events.ts';
@@ -26,48 +28,61 @@ export async function startMetricsFeed(deps: {
   sinks?: Array<Pick<MetricsAggregator, 'ingest'>>;
   logger: Logger;
   onInvalid?: () => void;
+  /** the gateway role's liveness: the feed reports whether its consumer is in its group */
+  liveness?: Liveness;
 }): Promise<MetricsFeed> {
   const groupId = `tributary.gateway.metrics.${randomUUID()}`;
-  const consumer = deps.kafka.consumer({ groupId, sessionTimeout: 10_000, maxWaitTimeInMs: 250 });
   let joined = false;
   let error: string | undefined;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joined = true;
-    error = undefined;
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    error = payload.error.message;
-    deps.logger.warn({ err: payload.error.message, restart: payload.restart }, 'metrics consumer crashed');
+  // A crash kafkajs does not restart from is restarted by keepConsumerRunning (same group, so
+  // still from the latest offset: old snapshots say nothing about now).
+  const kept = keepConsumerRunning({
+    groupId,
+    topics: [deps.topic],
+    logger: deps.logger,
+    probe: deps.liveness?.probe(`metrics feed (${deps.topic})`),
+    create: () => deps.kafka.consumer({ groupId, sessionTimeout: 10_000, maxWaitTimeInMs: 250 }),
+    onCrash: (err) => {
+      joined = false;
+      error = err.message;
+    },
+    run: async (consumer) => {
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+        error = undefined;
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: deps.topic, fromBeginning: false });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ message }) => {
+          const snapshot = parseSnapshot(message.value);
+          if (!snapshot) {
+            deps.onInvalid?.();
+            return;
+          }
+          const receivedAt = Date.now();
+          deps.aggregator.ingest(snapshot, receivedAt);
+          for (const sink of deps.sinks ?? []) sink.ingest(snapshot, receivedAt);
+        },
+      });
+    },
   });
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topic: deps.topic, fromBeginning: false });
+    await kept.start();
   } catch (err) {
-    await consumer.disconnect().catch(() => {});
+    await kept.close().catch(() => undefined); // the start failure is what the caller needs to see
     throw new TributaryError(`cannot read the metrics topic ${deps.topic}: ${describeError(err)}`, {
       retriable: true,
       cause: err,
       fix: 'run `tributary infra up` (it creates the pipeline topics) or set TRIBUTARY_METRICS_TOPIC',
     });
   }
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ message }) => {
-      const snapshot = parseSnapshot(message.value);
-      if (!snapshot) {
-        deps.onInvalid?.();
-        return;
-      }
-      const receivedAt = Date.now();
-      deps.aggregator.ingest(snapshot, receivedAt);
-      for (const sink of deps.sinks ?? []) sink.ingest(snapshot, receivedAt);
-    },
-  });
   return {
     state: () =>
       error ? { ok: false, error } : joined ? { ok: true } : { ok: false, error: 'not joined yet' },
     async close() {
-      await consumer.disconnect();
+      await kept.close();
       await deps.admin.deleteGroups([groupId]).catch(() => {});
     },
   };

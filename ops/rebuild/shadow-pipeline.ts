@@ -70,7 +70,8 @@ export async function startShadowPipeline(
   const sinks: BatchConsumer[] = [
     createGoldConsumer({
       sinkName: 'postgres',
-      consumer: kafka.consumer(consumerConfig(names.postgresGroup, sinkOptions.timing)),
+      createConsumer: () => kafka.consumer(consumerConfig(names.postgresGroup, sinkOptions.timing)),
+      groupId: names.postgresGroup,
       registry,
       sink: createPostgresGoldSink({ pool: deps.pool, table: names.table }),
       deadLetters: createDeadLetterQueue({ producer, groupId: names.postgresGroup, limits }),
@@ -81,7 +82,8 @@ export async function startShadowPipeline(
     }),
     createGoldConsumer({
       sinkName: 'mongo',
-      consumer: kafka.consumer(consumerConfig(names.mongoGroup, sinkOptions.timing)),
+      createConsumer: () => kafka.consumer(consumerConfig(names.mongoGroup, sinkOptions.timing)),
+      groupId: names.mongoGroup,
       registry,
       sink: mongoSink,
       deadLetters: createDeadLetterQueue({ producer, groupId: names.mongoGroup, limits }),

@@ -251,7 +251,10 @@ describe('gateway analytics API', () => {
     const spec = await get('/docs/json');
     expect(Object.keys(spec.body.paths as object)).toContain('/api/jobs');
     expect((await get('/healthz')).body).toEqual({ status: 'ok' });
-    expect(await get('/readyz')).toEqual({ status: 200, body: { status: 'ready' } });
+    expect(await get('/readyz')).toEqual({
+      status: 200,
+      body: { status: 'ready', roles: { gateway: { stalled: false } } },
+    });
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toContain('tributary_gateway_live_ticks_total');
   });

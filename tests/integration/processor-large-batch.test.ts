@@ -9,12 +9,12 @@ import { processorOptions } from '../../consumers/processor/options.ts';
 import { createStreamProcessor, type StreamProcessor } from '../../consumers/processor/processor.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { job, workspace } from '../support/fixtures.ts';
-import { testInfra, uniqueName } from '../support/infra.ts';
+import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { consumeUntil, groupCaughtUp } from '../support/kafka.ts';
 import { createProcessorTopics, expectedGold, latestGold, processorTopics } from '../support/processor.ts';
 
 const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('processor-large-test'));
+const kafka = createKafka(infra.kafka, uniqueName('processor-large-test'), testLogger);
 const registry = createSchemaRegistry(infra.registry);
 const admin = kafka.admin();
 

@@ -103,9 +103,11 @@ export function goldFixture() {
         await producer.connect();
         postgres = createGoldConsumer({
           sinkName: 'postgres',
-          consumer: deps.kafka.consumer(
-            consumerConfig(groups.postgres, { sessionTimeoutMs: 8000, heartbeatIntervalMs: 1000 }),
-          ),
+          createConsumer: () =>
+            deps.kafka.consumer(
+              consumerConfig(groups.postgres, { sessionTimeoutMs: 8000, heartbeatIntervalMs: 1000 }),
+            ),
+          groupId: groups.postgres,
           registry: deps.registry,
           sink: createPostgresGoldSink({ pool: deps.pool, table }),
           deadLetters: createDeadLetterQueue({
