@@ -15,6 +15,9 @@ export async function migrate(databaseUrl: string, log: Log): Promise<string[]> 
     checkOrder: true,
     log: () => {},
     noLock: false,
+    // Two `up`s at once (two test runs, or `start` during `infra up`) wait for each other's
+    // migrations instead of failing with "Another migration is already running".
+    advisoryLockMode: 'wait',
   });
   if (applied.length > 0) log(`postgres: applied migrations ${applied.map((m) => m.name).join(', ')}`);
   return applied.map((m) => m.name);

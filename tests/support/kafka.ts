@@ -13,13 +13,23 @@ export async function createTopics(
   topics: Array<{ topic: string; partitions?: number; compact?: boolean }>,
 ): Promise<void> {
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: topics.map((t) => ({
       topic: t.topic,
       numPartitions: t.partitions ?? 3,
       configEntries: t.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
     })),
   });
+  // kafkajs' own wait (waitForLeaders) fails on UNKNOWN_TOPIC_OR_PARTITION ("This server does not
+  // host this topic-partition") while a loaded broker is still propagating new topics.
+  const names = topics.map((t) => t.topic);
+  await waitFor(
+    async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: names });
+      return meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+    },
+    { timeoutMs: 60_000, what: `leaders for ${names.join(', ')}` },
+  );
 }
 
 export interface ConsumedRecord {
