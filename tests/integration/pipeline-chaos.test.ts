@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
@@ -98,7 +99,8 @@ describe('pipeline under chaos', () => {
       TRIBUTARY_MOCK_SOURCE_CHANGES_PER_TICK: '3',
       TRIBUTARY_MOCK_SOURCE_INITIAL_WORKSPACES: '40',
       TRIBUTARY_MOCK_SOURCE_MAX_WORKSPACES: '40',
-      TRIBUTARY_MOCK_SOURCE_MAX_JOBS: '200',
+      // enough jobs that new ones keep coming for the whole test (finished jobs never change)
+      TRIBUTARY_MOCK_SOURCE_MAX_JOBS: '1000',
       TRIBUTARY_MOCK_SOURCE_FAULT_429_RATE: '0.3',
       TRIBUTARY_MOCK_SOURCE_FAULT_5XX_RATE: '0.1',
       TRIBUTARY_MOCK_SOURCE_FAULT_MALFORMED_RECORD_RATE: '0.02',
@@ -147,6 +149,9 @@ describe('pipeline under chaos', () => {
       TRIBUTARY_GOLD_MONGO_COLLECTION: collection,
       TRIBUTARY_CONSUMER_SESSION_TIMEOUT_MS: '6000',
       TRIBUTARY_CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+      // a role stuck this long says so on /readyz, and restarts (exit 3, the supervisor starts it)
+      TRIBUTARY_STALL_AFTER_MS: '20000',
+      TRIBUTARY_STALL_RESTART_MS: '45000',
       TRIBUTARY_GATEWAY_RAW_TOPICS: `${topics.rawWorkspaces},${topics.rawJobs}`,
       TRIBUTARY_GATEWAY_DLQ_TOPICS: `${topics.dlqWorkspaces},${topics.dlqJobs},${gold.dlq}`,
       TRIBUTARY_GATEWAY_LAG_GROUPS: Object.values(groups).join(','),
@@ -162,32 +167,60 @@ describe('pipeline under chaos', () => {
       'gold-mongo': { entry: 'consumers/gold-sinks/process.ts', env: { TRIBUTARY_GOLD_SINKS: 'mongo' } },
       gateway: { entry: 'gateway/server.ts', portVar: 'TRIBUTARY_GATEWAY_PORT' },
     };
-    // what moves when each part of the pipeline works
+    // What moves when each part of the pipeline works: the raw topics' ends (the pollers), and each
+    // group's committed offsets, unless the group has nothing left to read (lag 0).
     const raw = [topics.rawWorkspaces, topics.rawJobs];
-    const gauges: Record<string, () => Promise<number>> = {
-      'pollers (raw topics)': () => endSum(admin, raw),
-      [groups.bronzeWs]: () => committedSum(admin, groups.bronzeWs, [topics.rawWorkspaces]),
-      [groups.bronzeJobs]: () => committedSum(admin, groups.bronzeJobs, [topics.rawJobs]),
-      [groups.processor]: () => committedSum(admin, groups.processor, raw),
-      [groups.goldPg]: () => committedSum(admin, groups.goldPg, [gold.topic]),
-      [groups.goldMongo]: () => committedSum(admin, groups.goldMongo, [gold.topic]),
+    const committed = (group: string, from: string[]) => async () => ({
+      value: await committedSum(admin, group, from),
+      idle: async () => (await groupLag({ kafka, admin }, group)).lagMessages === 0,
+    });
+    const gauges: Record<string, () => Promise<{ value: number; idle?: () => Promise<boolean> }>> = {
+      'pollers (raw topics)': async () => ({ value: await endSum(admin, raw) }),
+      [groups.bronzeWs]: committed(groups.bronzeWs, [topics.rawWorkspaces]),
+      [groups.bronzeJobs]: committed(groups.bronzeJobs, [topics.rawJobs]),
+      [groups.processor]: committed(groups.processor, raw),
+      [groups.goldPg]: committed(groups.goldPg, [gold.topic]),
+      [groups.goldMongo]: committed(groups.goldMongo, [gold.topic]),
     };
 
     const timeline = new Timeline();
     roles = await superviseRoles(specs, env, timeline);
     const sup = roles;
-    const explain = (err: unknown) =>
-      new Error(
-        `${(err as Error).message}\n\n=== timeline\n${timeline}\n\n=== role output (tails)\n${sup.tails()}`,
+    /** where each group and role stands, for a failure message */
+    const diagnose = async () => {
+      const lines: string[] = [];
+      for (const g of Object.values(groups)) {
+        try {
+          const l = await groupLag({ kafka, admin }, g);
+          const parts = l.partitions.map((p) => `${p.topic}/${p.partition} ${p.committed ?? '-'}/${p.high}`);
+          lines.push(
+            `${g}: ${l.state}, ${l.members.length} member(s), lag ${l.lagMessages} [${parts.join(', ')}]`,
+          );
+        } catch (e) {
+          lines.push(`${g}: ${(e as Error).message}`);
+        }
+      }
+      for (const name of ROLE_NAMES) {
+        const r = await sup.readyzStatus(name).catch((e: Error) => ({ status: 0, body: e.message }));
+        lines.push(`${name} /readyz: ${r.status} ${r.body}`);
+      }
+      return lines.join('\n');
+    };
+    const explain = async (err: unknown) => {
+      const files = sup.dump(path.resolve('test-artifacts', 'pipeline-chaos'));
+      return new Error(
+        `${(err as Error).message}\n\n=== groups and roles now\n${await diagnose()}\n\n=== timeline\n${timeline}\n\n` +
+          `=== role output (tails; whole in ${path.dirname(files[0]!)})\n${sup.tails()}`,
         { cause: err },
       );
+    };
 
     /** waits until every gauge moved past its value now (each part of the pipeline works) */
     const allProgress = async (why: string) => {
       const before = new Map<string, number>();
       await waitFor(
         async () => {
-          for (const [name, read] of Object.entries(gauges)) before.set(name, await read());
+          for (const [name, read] of Object.entries(gauges)) before.set(name, (await read()).value);
           return true;
         },
         { timeoutMs: RECOVERY_MS, what: `the offsets to be readable (${why})` },
@@ -196,7 +229,10 @@ describe('pipeline under chaos', () => {
       const stuck = new Set(before.keys());
       await waitFor(
         async () => {
-          for (const name of [...stuck]) if ((await gauges[name]!()) > before.get(name)!) stuck.delete(name);
+          for (const name of [...stuck]) {
+            const now = await gauges[name]!();
+            if (now.value > before.get(name)! || (await now.idle?.())) stuck.delete(name);
+          }
           return stuck.size === 0;
         },
         { timeoutMs: RECOVERY_MS, what: `progress of every stage (${why})` },
@@ -360,7 +396,7 @@ describe('pipeline under chaos', () => {
       );
       console.info(`chaos timeline:\n${timeline}`);
     } catch (err) {
-      throw explain(err);
+      throw await explain(err);
     }
   });
 });

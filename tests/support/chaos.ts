@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import type { Admin } from 'kafkajs';
 import { waitFor } from '../../common/wait-for.ts';
 import type { InfraOptions } from '../../infra/options.ts';
@@ -58,6 +60,8 @@ export interface RoleSupervisor<N extends string> {
   selfExits(): Array<{ role: N; code: number | null; signal: string | null }>;
   /** the end of every role's output, all incarnations, for failure messages */
   tails(chars?: number): string;
+  /** writes each role's whole output (all incarnations) to <dir>/<role>.log; returns the paths */
+  dump(dir: string): string[];
   /** SIGTERM to each role; their exit codes */
   stopAll(): Promise<Record<string, number | null>>;
   killAll(): Promise<void>;
@@ -76,6 +80,11 @@ export async function superviseRoles<N extends string>(
   let stopping = false;
   const killedByUs = new WeakSet<RoleProcess>();
   const get = (name: N) => roles.get(name)!;
+  const whole = (m: Managed) =>
+    [
+      ...m.past,
+      ...(m.current ? [`[incarnation ${m.incarnations}, current]\n${m.current.output()}`] : []),
+    ].join('\n');
   const readyUrl = (m: Managed) => m.spec.readyUrl?.(m.port) ?? `http://127.0.0.1:${m.port}/readyz`;
 
   const start = (name: N) => {
@@ -130,14 +139,16 @@ export async function superviseRoles<N extends string>(
     selfExits: () => [...exits],
     tails(chars = 4000) {
       return [...roles]
-        .map(([name, m]) => {
-          const all = [
-            ...m.past,
-            ...(m.current ? [`[incarnation ${m.incarnations}, current]\n${m.current.output()}`] : []),
-          ];
-          return `--- ${name} (${m.incarnations} incarnations)\n${all.join('\n').slice(-chars)}`;
-        })
+        .map(([name, m]) => `--- ${name} (${m.incarnations} incarnations)\n${whole(m).slice(-chars)}`)
         .join('\n');
+    },
+    dump(dir) {
+      fs.mkdirSync(dir, { recursive: true });
+      return [...roles].map(([name, m]) => {
+        const file = path.join(dir, `${name}.log`);
+        fs.writeFileSync(file, whole(m));
+        return file;
+      });
     },
     async stopAll() {
       stopping = true;
