@@ -6,7 +6,9 @@
  *
  * `node --import tsx scripts/chaos-check.ts`, with the roles' environment (topic and group names are
  * read through the roles' own options) plus TRIBUTARY_MOCK_SOURCE_ADMIN_TOKEN, and optionally
- * CHAOS_DRAIN_TIMEOUT_S (default 300).
+ * CHAOS_DRAIN_TIMEOUT_S (default 300) and CHAOS_STARTED_AT_MS (epoch ms: the processor's dead
+ * letters since then are listed, and any fails the run, since the source's versions are all valid
+ * joins).
  */
 
 import { createLogger } from '../common/logger.ts';
@@ -36,6 +38,7 @@ if (!token) {
   process.exit(2);
 }
 const timeoutMs = Number(env.CHAOS_DRAIN_TIMEOUT_S ?? 300) * 1000;
+const since = Number(env.CHAOS_STARTED_AT_MS ?? Date.now());
 const sourceUrl = pollersOptions(env).sourceUrl;
 const bronze = bronzeOptions(env).topics;
 const processor = processorOptions(env);
@@ -144,6 +147,17 @@ try {
     report.twice = twice;
     return report.topic === 0 && twice === 0;
   };
+  /** the processor's dead letters written since the run started, counted by reason */
+  const goldDeadLetters = async () => {
+    const reasons: Record<string, number> = {};
+    await readRanges(clients, await wholeTopics(clients.admin, [processor.topics.dlq]), ({ message }) => {
+      if (Number(message.timestamp) < since) return undefined;
+      const reason = message.headers?.['tributary-dlq-reason']?.toString() ?? '(no reason)';
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+      return undefined;
+    });
+    return reasons;
+  };
   const converged = async () => {
     report.lags = await Promise.all(groups.map((g) => groupLag(clients, g)));
     const lagOk = report.lags.every((l) => l.lagMessages === 0);
@@ -191,6 +205,11 @@ try {
     `  Postgres: ${show(report.postgres)}; MongoDB: ${show(report.mongo)}; topic (latest per key): ${show(report.topic)}`,
   );
   console.log(`  emitted twice on the topic: ${report.twice < 0 ? 'not checked' : report.twice}`);
+  const dead = await goldDeadLetters();
+  console.log(
+    `dead letters of the processor (${processor.topics.dlq}) since the start: ${JSON.stringify(dead)}`,
+  );
+  if (Object.keys(dead).length > 0) ok = false;
   console.log(ok ? '\nCONVERGED' : '\nFAILED');
   process.exitCode = ok ? 0 : 1;
 } finally {

@@ -42,6 +42,7 @@ export TRIBUTARY_MOCK_SOURCE_RATE_LIMIT_PER_SECOND=${TRIBUTARY_MOCK_SOURCE_RATE_
 export TRIBUTARY_MOCK_SOURCE_RATE_LIMIT_CAPACITY=${TRIBUTARY_MOCK_SOURCE_RATE_LIMIT_CAPACITY:-1000}
 export TRIBUTARY_SOURCE_URL=${TRIBUTARY_SOURCE_URL:-http://127.0.0.1:${TRIBUTARY_MOCK_SOURCE_PORT:-4010}}
 
+export CHAOS_STARTED_AT_MS=$(($(date +%s) * 1000))
 declare -A PID=() PORT=() INCARNATION=()
 SELF_EXITS=0
 T0=$SECONDS
@@ -60,7 +61,9 @@ start_role() {
 }
 
 kill9_role() {
-  local role=$1 pid=${PID[$role]}
+  # two statements: `local a=$1 b=${X[$a]}` would expand $a before assigning it
+  local role=$1
+  local pid=${PID[$role]}
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }

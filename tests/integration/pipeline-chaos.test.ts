@@ -29,6 +29,7 @@ import {
   createPollerTopics,
   type PollerTopics,
   pollerEnv,
+  readCommitted,
   startTestSource,
   type TestSource,
 } from '../support/poller-harness.ts';
@@ -51,12 +52,17 @@ const infraLog = () => {};
 
 type RoleName = 'pollers' | 'bronze' | 'processor' | 'gold-postgres' | 'gold-mongo' | 'gateway';
 const ROLE_NAMES: RoleName[] = ['pollers', 'bronze', 'processor', 'gold-postgres', 'gold-mongo', 'gateway'];
-/** the server killed at the start of that round (1-based); it comes back during the next rounds */
-const SERVER_ROUNDS: Record<number, ServiceName> = {
-  3: 'kafka',
-  6: 'postgres',
-  9: 'mongodb',
-  11: 'registry',
+/**
+ * Server rounds (1-based): the role that depends most on the server is killed and started again,
+ * and the server is killed as soon as the role answers /readyz — while it joins its group, restores
+ * its state and fetches the schemas it has not seen yet. The server comes back (infra up) during the
+ * next rounds.
+ */
+const SERVER_ROUNDS: Record<number, { server: ServiceName; victim: RoleName }> = {
+  3: { server: 'kafka', victim: 'processor' },
+  6: { server: 'postgres', victim: 'bronze' },
+  9: { server: 'mongodb', victim: 'gold-mongo' },
+  11: { server: 'registry', victim: 'processor' },
 };
 const ROUNDS = 12;
 /** how long a role, or the pipeline after a server restart, may take to work again */
@@ -264,32 +270,32 @@ describe('pipeline under chaos', () => {
       };
       let last: RoleName | undefined;
       for (let round = 1; round <= ROUNDS; round++) {
-        const server = SERVER_ROUNDS[round];
-        if (server) {
-          await serverBack();
-          const pid = await killServer(opts, server);
-          timeline.add(`round ${round}: kill -9 ${server} (pid ${pid})`);
-          const downMs = randomMs(1000, 4000);
-          restoring = {
-            server,
-            // resolves to the error, if any, so that it is not an unhandled rejection meanwhile
-            done: pause(downMs)
-              .then(() => up(opts, infraLog))
-              .then(
-                () => timeline.add(`${server} is back (infra up)`),
-                (err: unknown) => err,
-              ),
-          };
-        }
-        const victim = pick(ROLE_NAMES.filter((r) => r !== last));
+        const plan = SERVER_ROUNDS[round];
+        if (plan) await serverBack();
+        const victim = plan?.victim ?? pick(ROLE_NAMES.filter((r) => r !== last));
         last = victim;
         await sup.kill9(victim);
         timeline.add(`round ${round}: kill -9 ${victim}`);
         await pause(randomMs(1000, 4000));
         sup.start(victim);
         timeline.add(`round ${round}: ${victim} started again`);
-        // while a server is down, a role may not even start (it exits, the supervisor retries)
-        if (!restoring) {
+        if (plan) {
+          await sup.ready(victim, RECOVERY_MS);
+          const pid = await killServer(opts, plan.server);
+          timeline.add(`round ${round}: ${victim} ready; kill -9 ${plan.server} (pid ${pid})`);
+          const { server } = plan;
+          restoring = {
+            server,
+            // resolves to the error, if any, so that it is not an unhandled rejection meanwhile
+            done: pause(randomMs(1000, 4000))
+              .then(() => up(opts, infraLog))
+              .then(
+                () => timeline.add(`${server} is back (infra up)`),
+                (err: unknown) => err,
+              ),
+          };
+        } else if (!restoring) {
+          // while a server is down, a role may not even start (it exits, the supervisor retries)
           await sup.ready(victim, RECOVERY_MS);
           timeline.add(`round ${round}: ${victim} ready`);
         }
@@ -328,6 +334,37 @@ describe('pipeline under chaos', () => {
         );
       }
       timeline.add('bronze holds every valid version once');
+
+      // Dead letters: the raw DLQs hold exactly the malformed versions (dead-lettered by the pollers;
+      // bronze would add to the same topics), and nothing valid went to the processor's DLQ.
+      const dead = await readCommitted(kafka, [topics.dlqWorkspaces, topics.dlqJobs, gold.dlq]);
+      const byReason = (topic: string) => {
+        const out: Record<string, number> = {};
+        for (const r of dead.filter((d) => d.topic === topic)) {
+          const reason = r.headers['tributary-dlq-reason'] ?? '(no reason)';
+          out[reason] = (out[reason] ?? 0) + 1;
+        }
+        return out;
+      };
+      expect(byReason(gold.dlq), `${gold.dlq}: dead letters by reason`).toEqual({});
+      for (const [api, topic] of [
+        ['workspaces', topics.dlqWorkspaces],
+        ['enrichment-jobs', topics.dlqJobs],
+      ] as const) {
+        const keys = dead
+          .filter((d) => d.topic === topic)
+          .map((d) => {
+            try {
+              const v = JSON.parse(String(d.message.value)) as { id: string; updated_at: string };
+              return `${v.id}@${Date.parse(v.updated_at)}`;
+            } catch {
+              return `not a source record: ${d.headers['tributary-dlq-reason']}`;
+            }
+          });
+        const malformed = (await source.versions(api)).malformed;
+        expect(keys.sort(), `${topic} = the malformed ${api} versions, once each`).toEqual(malformed.sort());
+      }
+      timeline.add('dead letters: the malformed versions only');
 
       // Every group caught up.
       const lagOf = async () => {
