@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Kafka, Producer } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import client from 'prom-client';
 
 /**
@@ -29,10 +29,17 @@ export interface RoleMetrics {
   snapshot(): Promise<MetricsSnapshot>;
 }
 
+/** how many times each role's metrics were created in this process (a role restarted in place) */
+const generations = new Map<string, number>();
+
 export function createRoleMetrics(role: string): RoleMetrics {
   const registry = new client.Registry();
   registry.setDefaultLabels({ role });
-  const instance = `${role}@${hostname()}:${process.pid}`;
+  // A role restarted in place (cli/role-supervisor.ts) starts its counters again from 0: a new
+  // instance name keeps the gateway from comparing them with the old ones.
+  const generation = (generations.get(role) ?? 0) + 1;
+  generations.set(role, generation);
+  const instance = `${role}@${hostname()}:${process.pid}${generation > 1 ? `#${generation}` : ''}`;
   const created = new Map<string, client.Metric<string>>();
   function once<M extends client.Metric<string>>(name: string, make: () => M): M {
     let m = created.get(name);
@@ -115,7 +122,8 @@ export async function startMetricsReporter(opts: {
   intervalMs?: number;
   onError?: (err: unknown) => void;
 }): Promise<{ stop(): Promise<void> }> {
-  const producer = opts.kafka.producer();
+  // kafkajs' default partitioner since 2.0, spelled out: it warns on every producer otherwise
+  const producer = opts.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const publisher = startMetricsPublisher({ ...opts, producer });
   return {
@@ -124,4 +132,23 @@ export async function startMetricsReporter(opts: {
       await producer.disconnect();
     },
   };
+}
+
+/** A snapshot, or undefined when the message is not one (it is skipped, not fatal). */
+export function parseSnapshot(value: Buffer | null): MetricsSnapshot | undefined {
+  if (!value) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const s = v as Partial<MetricsSnapshot>;
+  const numbers = (o: unknown) =>
+    typeof o === 'object' && o !== null && Object.values(o).every((x) => typeof x === 'number');
+  if (typeof s.instance !== 'string' || typeof s.role !== 'string' || typeof s.at !== 'number')
+    return undefined;
+  if (!numbers(s.counters) || !numbers(s.gauges)) return undefined;
+  return s as MetricsSnapshot;
 }

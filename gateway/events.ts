@@ -23,14 +23,15 @@ export type { JobRow, JobStatusName, Kpis };
 
 export const STAGES = ['polled', 'published', 'bronze-written', 'joined', 'gold-written'] as const;
 export type StageName = (typeof STAGES)[number];
-export type StageStatus = 'green' | 'amber' | 'red';
+/** stale: no metrics of the stage's role lately, so nothing is known (grey on the dashboard) */
+export type StageStatus = 'green' | 'amber' | 'red' | 'stale';
 
 export interface StageState {
   stage: StageName;
   /** records per second over the last few seconds; null until two snapshots are known */
   ratePerSec: number | null;
   status: StageStatus;
-  /** why it is not green (empty when green) */
+  /** why it is not green (empty when green), e.g. the stalled role's own reason */
   reason: string;
 }
 

@@ -5,15 +5,18 @@ import type { EndpointStatus } from '../infra/runner.ts';
 import { type DlqSummary, existingDlqTopics, summarizeDlq } from './dlq.ts';
 import { type GroupLag, groupLag } from './lag.ts';
 import type { OpsOptions } from './options.ts';
+import { type RoleStatus, roleStatuses } from './roles.ts';
 import { listSubjects, type SubjectVersions } from './subjects.ts';
 
 /**
- * `tributary status`: the servers' health, every pipeline consumer group with its lag (messages and
- * seconds), the dead-letter counts, and the registry's subjects. Each section that cannot be read
- * says why instead of hiding the others.
+ * `tributary status`: the servers' health, the roles' own verdicts (running, stalled and why, or
+ * silent — ops/roles.ts), every pipeline consumer group with its lag (messages and seconds), the
+ * dead-letter counts, and the registry's subjects. Each section that cannot be read says why
+ * instead of hiding the others.
  */
 export interface StatusReport {
   infra: EndpointStatus[];
+  roles: RoleStatus[];
   groups: GroupLag[];
   deadLetters: DlqSummary[];
   subjects: SubjectVersions[];
@@ -38,6 +41,7 @@ export async function collectStatus(deps: {
 }): Promise<StatusReport> {
   const report: StatusReport = {
     infra: deps.endpoints,
+    roles: [],
     groups: [],
     deadLetters: [],
     subjects: [],
@@ -56,6 +60,9 @@ export async function collectStatus(deps: {
     }
   };
   await Promise.all([
+    section('roles', 'kafka', async () => {
+      report.roles = await roleStatuses(await deps.kafka(), deps.ops.topics.metrics);
+    }),
     section('groups', 'kafka', async () => {
       const k = await deps.kafka();
       const names = await pipelineGroups(k.admin, deps.ops);

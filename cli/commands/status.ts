@@ -10,7 +10,9 @@ import { readinessTable } from '../output.ts';
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('servers, consumer groups with their lag, dead letters and schema subjects')
+    .description(
+      'servers, roles (running, stalled and why), consumer groups with their lag, dead letters, schemas',
+    )
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const infra = infraOptions();
@@ -28,7 +30,10 @@ export function registerStatusCommand(program: Command): void {
           },
         });
         console.log(o.json ? JSON.stringify(report, null, 2) : render(report));
-        if (endpoints.some((e) => !e.healthy) || Object.keys(report.errors).length > 0) process.exitCode = 1;
+        const stalled = report.roles.some((r) => r.status === 'stalled');
+        if (endpoints.some((e) => !e.healthy) || Object.keys(report.errors).length > 0 || stalled) {
+          process.exitCode = 1;
+        }
       } finally {
         if (clients) await (await clients).close();
       }
@@ -37,6 +42,20 @@ export function registerStatusCommand(program: Command): void {
 
 function render(r: StatusReport): string {
   const out = ['servers', readinessTable(r.infra)];
+  const roles = new Table({
+    head: ['role', 'instances', 'status', 'why'],
+    colWidths: [16, 11, 9, 90],
+    wordWrap: true,
+  });
+  for (const role of r.roles) roles.push([role.role, role.instances, role.status, role.reason ?? '']);
+  out.push(
+    'roles (from their metrics snapshots of the last 2 minutes)',
+    r.errors.roles
+      ? `  unavailable: ${r.errors.roles}`
+      : r.roles.length === 0
+        ? '  none reported'
+        : roles.toString(),
+  );
   const groups = new Table({
     head: ['consumer group', 'state', 'members', 'lag (messages)', 'lag (seconds)'],
   });

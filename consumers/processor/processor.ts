@@ -1,5 +1,14 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type { Admin, Batch, Consumer, IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import {
+  type Admin,
+  type Batch,
+  type Consumer,
+  type IHeaders,
+  type Kafka,
+  type Message,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import { describeError } from '../../common/errors.ts';
 import { createTopicLimits, sendWithinLimits } from '../../common/kafka-limits.ts';
 import { keepConsumerRunning } from '../../common/keep-running.ts';
@@ -50,7 +59,13 @@ export function createStreamProcessor(deps: {
   );
 
   const newProducer = (): Producer =>
-    kafka.producer({ transactionalId: options.transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    kafka.producer({
+      transactionalId: options.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // kafkajs' default since 2.0, spelled out: it warns on every producer otherwise
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   let producer: Producer = newProducer();
   const admin: Admin = kafka.admin();
   const limits = createTopicLimits({ admin });

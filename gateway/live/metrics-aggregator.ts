@@ -1,3 +1,4 @@
+import { STALL_INFO_GAUGE, STALLED_GAUGE } from '../../common/liveness.ts';
 import type { MetricsSnapshot } from '../../common/metrics.ts';
 
 /**
@@ -32,6 +33,21 @@ export interface MetricsAggregator {
   reports(prefix: string, now: number): boolean;
   /** the values of one label seen on a metric, e.g. the `api` of the pollers */
   labelValues(name: string, label: string, now: number): string[];
+  /**
+   * What is known of one role (the snapshots' `role`), fresh or not: how many instances are fresh,
+   * when the role was last heard from, and which fresh instances say they are stalled and why.
+   * Null when no instance of it was heard from in the last 5 minutes.
+   */
+  role(name: string, now: number): RoleView | null;
+  /** when an instance reporting a metric with this prefix was last heard from (gateway clock) */
+  lastReportedAt(prefix: string): number | null;
+}
+
+export interface RoleView {
+  role: string;
+  freshInstances: number;
+  lastReceivedAt: number;
+  stalled: Array<{ instance: string; reason: string }>;
 }
 
 interface Sample {
@@ -39,6 +55,7 @@ interface Sample {
   values: Map<string, number>;
 }
 interface Instance {
+  role: string;
   receivedAt: number;
   samples: Sample[];
 }
@@ -87,7 +104,7 @@ export function createMetricsAggregator(
     ingest(snapshot, receivedAt) {
       let instance = instances.get(snapshot.instance);
       if (!instance) {
-        instance = { receivedAt, samples: [] };
+        instance = { role: snapshot.role, receivedAt, samples: [] };
         instances.set(snapshot.instance, instance);
       }
       instance.receivedAt = receivedAt;
@@ -148,6 +165,33 @@ export function createMetricsAggregator(
         }
       }
       return [...seen].sort();
+    },
+    role(name, now) {
+      const all = [...instances.entries()].filter(([, i]) => i.role === name);
+      if (all.length === 0) return null;
+      const stalled: RoleView['stalled'] = [];
+      let freshInstances = 0;
+      for (const [instanceName, i] of all) {
+        if (now - i.receivedAt > staleAfterMs) continue;
+        freshInstances++;
+        const values = i.samples.at(-1)!.values;
+        if (values.get(STALLED_GAUGE) !== 1) continue;
+        let reason = 'stalled (no reason given)';
+        for (const key of values.keys()) {
+          if (key.startsWith(`${STALL_INFO_GAUGE}{`)) reason = parseKey(key).labels.reason ?? reason;
+        }
+        stalled.push({ instance: instanceName, reason });
+      }
+      const lastReceivedAt = Math.max(...all.map(([, i]) => i.receivedAt));
+      return { role: name, freshInstances, lastReceivedAt, stalled };
+    },
+    lastReportedAt(prefix) {
+      let last: number | null = null;
+      for (const i of instances.values()) {
+        const reports = [...i.samples.at(-1)!.values.keys()].some((k) => k.startsWith(prefix));
+        if (reports && (last === null || i.receivedAt > last)) last = i.receivedAt;
+      }
+      return last;
     },
   };
 }

@@ -4,7 +4,7 @@ import { describeError, TributaryError } from '../../common/errors.ts';
 import { keepConsumerRunning } from '../../common/keep-running.ts';
 import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
-import type { MetricsSnapshot } from '../../common/metrics.ts';
+import { parseSnapshot } from '../../common/metrics.ts';
 import type { SourceState } from '../events.ts';
 import type { MetricsAggregator } from './metrics-aggregator.ts';
 
@@ -88,21 +88,4 @@ export async function startMetricsFeed(deps: {
   };
 }
 
-/** A snapshot, or undefined when the message is not one (it is skipped, not fatal). */
-export function parseSnapshot(value: Buffer | null): MetricsSnapshot | undefined {
-  if (!value) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(value.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const s = v as Partial<MetricsSnapshot>;
-  const numbers = (o: unknown) =>
-    typeof o === 'object' && o !== null && Object.values(o).every((x) => typeof x === 'number');
-  if (typeof s.instance !== 'string' || typeof s.role !== 'string' || typeof s.at !== 'number')
-    return undefined;
-  if (!numbers(s.counters) || !numbers(s.gauges)) return undefined;
-  return s as MetricsSnapshot;
-}
+export { parseSnapshot };

@@ -76,10 +76,14 @@ describe('pipeline stage states', () => {
     ]);
   });
 
-  it('turns red when a role is silent or Kafka is unreachable', () => {
+  it('is stale, without a rate, when a role stopped sending metrics, and red when Kafka is unreachable', () => {
     const silent = inputs({ now: 60_000 });
-    expect(byStage(silent).polled).toMatchObject({ status: 'red', reason: 'no poller metrics for 15 s' });
-    expect(byStage(silent)['gold-written']).toMatchObject({ status: 'red' });
+    expect(byStage(silent).polled).toMatchObject({
+      status: 'stale',
+      reason: 'no poller metrics for 58 s',
+      ratePerSec: null,
+    });
+    expect(byStage(silent)['gold-written']).toMatchObject({ status: 'stale', ratePerSec: null });
     expect(byStage(inputs({ kafkaOk: false })).published).toMatchObject({
       status: 'red',
       reason: 'Kafka is unreachable',
@@ -105,5 +109,46 @@ describe('pipeline stage states', () => {
     });
     expect(byStage(inputs({ pollers: [poller({ http429LastMinute: 2 })] })).polled?.status).toBe('amber');
     expect(byStage(inputs({ unresolvedJobs: 101 })).joined).toMatchObject({ status: 'amber' });
+  });
+
+  it('is red, with the reason of the role, when a role says it is stalled', () => {
+    const i = inputs();
+    const snapshot = (role: string, stalled: number, reason?: string) => ({
+      role,
+      instance: `${role}@h:1`,
+      at: 2000,
+      counters: {},
+      gauges: {
+        tributary_role_stalled: stalled,
+        ...(reason ? { [`tributary_role_stall_info{reason="${reason}"}`]: 1 } : {}),
+      },
+    });
+    i.metrics.ingest(snapshot('processor', 0), 2000);
+    i.metrics.ingest(snapshot('gold-mongo', 0), 2000);
+    i.metrics.ingest(snapshot('gold-postgres', 1, 'group g: no batch committed for 61 s'), 2000);
+    const s = byStage(i);
+    expect(s.joined).toMatchObject({ status: 'green' });
+    expect(s['gold-written']).toMatchObject({
+      status: 'red',
+      reason: 'gold-postgres stalled: group g: no batch committed for 61 s',
+    });
+  });
+
+  it('is stale when one role of a stage went quiet while the other reports', () => {
+    const i = inputs({ now: 20_000 });
+    const snapshot = (role: string, at: number) => ({
+      role,
+      instance: `${role}@h:1`,
+      at,
+      counters: { 'tributary_gold_rows_written_total{sink="x"}': at },
+      gauges: { tributary_role_stalled: 0 },
+    });
+    i.metrics.ingest(snapshot('gold-mongo', 1000), 1000);
+    i.metrics.ingest(snapshot('gold-postgres', 19_000), 19_000);
+    expect(byStage(i)['gold-written']).toMatchObject({
+      status: 'stale',
+      reason: 'no gold-mongo metrics for 19 s',
+      ratePerSec: null,
+    });
   });
 });

@@ -3,10 +3,11 @@ import type { MetricsAggregator } from './metrics-aggregator.ts';
 import type { OffsetHistory } from './offset-history.ts';
 
 /**
- * The pipeline strip: each stage's rate and a green/amber/red verdict. Red means the stage is not
- * working (its role is silent, Kafka is unreachable, its consumers are far behind); amber means it
- * works but needs a look (behind, throttled, dead-lettering). The thresholds are documented in
- * dashboard/README.md; change them here and there together.
+ * The pipeline strip: each stage's rate and a verdict. Red means the stage is not working (a role of
+ * it says it is stalled — common/liveness.ts —, Kafka is unreachable, its consumers are far
+ * behind); amber means it works but needs a look (behind, throttled, dead-lettering); stale means
+ * no metrics of its role arrived lately, so nothing is known: never green with old numbers, and
+ * no rate. The thresholds are documented in dashboard/README.md; change them here and there together.
  */
 export const THRESHOLDS = {
   lagAmberMessages: 1_000,
@@ -52,6 +53,14 @@ export interface StageInputs {
   unresolvedJobs: number | null;
 }
 
+/** The roles (the `role` of their metrics snapshots) whose work each stage shows. */
+export const STAGE_ROLES = {
+  polled: ['pollers'],
+  'bronze-written': ['bronze'],
+  joined: ['processor'],
+  'gold-written': ['gold-postgres', 'gold-mongo'],
+} as const;
+
 type Verdict = [StageStatus, string];
 const GREEN: Verdict = ['green', ''];
 
@@ -59,8 +68,22 @@ export function stageStates(i: StageInputs): StageState[] {
   const { now, metrics } = i;
   const rate = (name: string) => metrics.rate({ name }, now, THRESHOLDS.rateWindowMs);
   const grew = (name: string) => metrics.increase({ name }, now, THRESHOLDS.recentWindowMs) > 0;
-  const silent = (prefix: string, role: string): Verdict | undefined =>
-    metrics.reports(prefix, now) ? undefined : ['red', `no ${role} metrics for 15 s`];
+  const ago = (at: number) => `${Math.max(0, Math.round((now - at) / 1000))} s`;
+  /** red when a role of the stage says it is stalled; stale when one stopped sending metrics */
+  const silent = (prefix: string, label: string, roles: readonly string[]): Verdict | undefined => {
+    const views = roles.flatMap((r) => metrics.role(r, now) ?? []);
+    const stalled = views.flatMap((v) => v.stalled.map((s) => `${v.role} stalled: ${s.reason}`));
+    if (stalled.length > 0) return ['red', stalled.join(' | ')];
+    if (!views.some((v) => v.freshInstances > 0) && !metrics.reports(prefix, now)) {
+      const last = Math.max(metrics.lastReportedAt(prefix) ?? 0, ...views.map((v) => v.lastReceivedAt));
+      return ['stale', last > 0 ? `no ${label} metrics for ${ago(last)}` : `no ${label} metrics`];
+    }
+    const quiet = views.filter((v) => v.freshInstances === 0);
+    if (quiet.length > 0) {
+      return ['stale', quiet.map((v) => `no ${v.role} metrics for ${ago(v.lastReceivedAt)}`).join('; ')];
+    }
+    return undefined;
+  };
   const rawLag = worstLag(i.lag.filter((g) => g.topics.some((t) => i.rawTopics.includes(t))));
   const goldLag = worstLag(i.lag.filter((g) => g.topics.includes(i.goldTopic)));
 
@@ -76,7 +99,10 @@ export function stageStates(i: StageInputs): StageState[] {
       : null;
 
   const verdicts: Record<StageName, [number | null, Verdict]> = {
-    polled: [rate(COUNTERS.polled), silent('tributary_poller_', 'poller') ?? pollerVerdict(i.pollers, grew)],
+    polled: [
+      rate(COUNTERS.polled),
+      silent('tributary_poller_', 'poller', STAGE_ROLES.polled) ?? pollerVerdict(i.pollers, grew),
+    ],
     published: [
       i.offsets.rate(i.rawTopics, now, THRESHOLDS.rateWindowMs),
       !i.kafkaOk
@@ -87,13 +113,13 @@ export function stageStates(i: StageInputs): StageState[] {
     ],
     'bronze-written': [
       rate(COUNTERS.bronzeRows),
-      silent('tributary_bronze_', 'bronze') ??
+      silent('tributary_bronze_', 'bronze', STAGE_ROLES['bronze-written']) ??
         lagVerdict(rawLag) ??
         (grew(COUNTERS.bronzeDlq) ? ['amber', 'records sent to the DLQ in the last minute'] : GREEN),
     ],
     joined: [
       rate(COUNTERS.joined),
-      silent('tributary_processor_', 'processor') ??
+      silent('tributary_processor_', 'processor', STAGE_ROLES.joined) ??
         lagVerdict(rawLag) ??
         ((i.unresolvedJobs ?? 0) > THRESHOLDS.unresolvedAmberJobs
           ? ['amber', `${i.unresolvedJobs} jobs wait for their workspace`]
@@ -101,11 +127,15 @@ export function stageStates(i: StageInputs): StageState[] {
             ? ['amber', 'records sent to the DLQ in the last minute']
             : GREEN),
     ],
-    'gold-written': [goldRate, silent('tributary_gold_', 'gold sink') ?? lagVerdict(goldLag) ?? GREEN],
+    'gold-written': [
+      goldRate,
+      silent('tributary_gold_', 'gold sink', STAGE_ROLES['gold-written']) ?? lagVerdict(goldLag) ?? GREEN,
+    ],
   };
   return (Object.keys(verdicts) as StageName[]).map((stage) => {
     const [ratePerSec, [status, reason]] = verdicts[stage];
-    return { stage, ratePerSec, status, reason };
+    // a stage nothing is known about shows no rate, not the last one it had
+    return { stage, ratePerSec: status === 'stale' ? null : ratePerSec, status, reason };
   });
 }
 

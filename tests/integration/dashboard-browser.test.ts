@@ -335,6 +335,54 @@ describe('live dashboard in Chromium', () => {
     await page.screenshot({ path: 'test-artifacts/dashboard-replays.png', fullPage: true });
   });
 
+  it('marks a stalled stage red with its reason, and a stage whose role went quiet grey', async () => {
+    const stalledInstance = `processor@stalled-${randomUUID()}`;
+    const reason = 'group tributary.processor: no batch committed for 61 s with 1,234 messages waiting';
+    const snapshot = (role: string, instance: string, gauges: Record<string, number>) => ({
+      key: instance,
+      value: JSON.stringify({ role, instance, at: Date.now(), counters: {}, gauges }),
+    });
+    // published until shown: the gateway reads the metrics topic from the latest offset
+    await waitFor(
+      async () => {
+        await producer.send({
+          topic: topics.metrics,
+          messages: [
+            snapshot('processor', stalledInstance, {
+              tributary_role_stalled: 1,
+              [`tributary_role_stall_info{reason="${reason}"}`]: 1,
+            }),
+            // heard from once: 15 s later the gold stage is no longer known to be fine
+            snapshot('gold-mongo', `gold-mongo@quiet-${randomUUID()}`, { tributary_role_stalled: 0 }),
+          ],
+        });
+        return (await page.getByTestId('stage-joined').getAttribute('data-status')) === 'red';
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, what: 'the joined stage to turn red' },
+    );
+    expect(await text('stage-reason-joined')).toBe(`processor stalled: ${reason}`);
+    const topColour = (stage: string) =>
+      page.getByTestId(`stage-${stage}`).evaluate((el) => getComputedStyle(el).borderTopColor);
+    expect(await topColour('joined')).toBe('rgb(239, 68, 68)'); // --red
+    await waitFor(
+      async () => (await page.getByTestId('stage-gold-written').getAttribute('data-status')) === 'stale',
+      {
+        timeoutMs: 60_000,
+        what: 'the gold stage to turn grey once gold-mongo is quiet for 15 s',
+      },
+    );
+    expect(await text('stage-reason-gold-written')).toMatch(/^no gold-mongo metrics for \d+ s$/);
+    expect(await text('stage-rate-gold-written')).toBe('—');
+    expect(await topColour('gold-written')).toBe('rgb(139, 155, 180)'); // --muted
+    // the stalled instance went quiet too: the processor that still reports decides the colour again
+    // (by the lag rules; the test's lagging group keeps it amber or red, but no longer "stalled")
+    await waitFor(async () => !(await text('stage-reason-joined')).includes('stalled'), {
+      timeoutMs: 60_000,
+      what: 'the joined stage to no longer say stalled',
+    });
+    await page.screenshot({ path: 'test-artifacts/dashboard-stalled.png', fullPage: true });
+  });
+
   it('fits a phone screen', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
     try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../common/errors.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
-import { isLoopbackHost, startOpsServer } from '../../common/ops-server.ts';
+import { isLoopbackHost, type Readiness, startOpsServer } from '../../common/ops-server.ts';
 
 describe('ops server (common/ops-server.ts)', () => {
   it('serves /healthz, /readyz and the metrics of every role in one exposition', async () => {
@@ -9,7 +9,7 @@ describe('ops server (common/ops-server.ts)', () => {
     const b = createRoleMetrics('bronze');
     a.counter('tributary_shared_total', 'shared name').inc(2);
     b.counter('tributary_shared_total', 'shared name').inc(5);
-    let ready: boolean | Error = false;
+    let ready: Readiness | Error = false;
     const ops = await startOpsServer({
       host: '127.0.0.1',
       port: 0,
@@ -25,7 +25,18 @@ describe('ops server (common/ops-server.ts)', () => {
       ready = true;
       expect((await fetch(`${ops.url}/readyz`)).status).toBe(200);
       ready = new Error('postgres down');
-      expect((await fetch(`${ops.url}/readyz`)).status).toBe(503);
+      const down = await fetch(`${ops.url}/readyz`);
+      expect([down.status, await down.json()]).toEqual([
+        503,
+        { status: 'not ready', error: 'postgres down' },
+      ]);
+      // details (the stalled roles and why) are sent next to the status
+      ready = { ready: false, roles: { bronze: { stalled: true, reason: 'no batch committed for 61 s' } } };
+      const stalled = await fetch(`${ops.url}/readyz`);
+      expect([stalled.status, await stalled.json()]).toEqual([
+        503,
+        { status: 'not ready', roles: { bronze: { stalled: true, reason: 'no batch committed for 61 s' } } },
+      ]);
       const res = await fetch(`${ops.url}/metrics`);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
       const text = await res.text();

@@ -105,7 +105,7 @@ describe('gateway live socket', () => {
         stage,
         // no role has reported yet; the published rate comes from Kafka offsets (0 records/s)
         ratePerSec: stage === 'published' ? 0 : null,
-        status: expect.stringMatching(/^(green|amber|red)$/),
+        status: expect.stringMatching(/^(green|amber|red|stale)$/),
         reason: expect.any(String),
       })),
       lag: [],

@@ -18,8 +18,15 @@ const pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });
 const mongo = new MongoClient(infra.mongo.url);
 const id = uniqueName('ops-inspect');
 const prefix = `${id}.`;
-const topics = { plain: `${id}.plain`, tx: `${id}.tx`, dlq: `dlq.${id}` };
-const env = { TRIBUTARY_OPS_GROUP_PREFIX: prefix };
+const topics = {
+  plain: `${id}.plain`,
+  tx: `${id}.tx`,
+  dlq: `dlq.${id}`,
+  metrics: `${id}.metrics`,
+  stalls: `${id}.stalls`,
+};
+// its own metrics topic: the roles section shows only what this test publishes
+const env = { TRIBUTARY_OPS_GROUP_PREFIX: prefix, TRIBUTARY_METRICS_TOPIC: topics.metrics };
 
 beforeAll(async () => {
   await admin.connect();
@@ -28,6 +35,8 @@ beforeAll(async () => {
     { topic: topics.plain, partitions: 1 },
     { topic: topics.tx, partitions: 1 },
     { topic: topics.dlq, partitions: 1 },
+    { topic: topics.metrics, partitions: 1 },
+    { topic: topics.stalls, partitions: 1 },
   ]);
 });
 afterAll(async () => {
@@ -38,6 +47,76 @@ afterAll(async () => {
 });
 
 describe('tributary status and tail', () => {
+  it('names the roles that say they are stalled, and those that went silent', async () => {
+    const stallsEnv = { ...env, TRIBUTARY_METRICS_TOPIC: topics.stalls };
+    const producer = kafka.producer();
+    await producer.connect();
+    const snapshot = (role: string, instance: string, at: number, gauges: Record<string, number>) => ({
+      key: instance,
+      timestamp: String(at),
+      value: JSON.stringify({ role, instance, at, counters: {}, gauges }),
+    });
+    const reason = 'group tributary.gold.postgres: no batch committed for 61 s with 1,234 messages waiting';
+    const now = Date.now();
+    // a processor heard from a minute ago (and an older instance of it), and a replay's progress,
+    // which has no liveness and is not a role to report
+    await producer.send({
+      topic: topics.stalls,
+      messages: [
+        snapshot('processor', 'processor@h:3', now - 60_000, { tributary_role_stalled: 0 }),
+        snapshot('processor', 'processor@h:0', now - 100_000, { tributary_role_stalled: 0 }),
+        snapshot('replay', 'replay@h:4', now, {}),
+      ],
+    });
+    // two live roles publish every half second, as role processes do, while the commands run
+    const live = () =>
+      producer.send({
+        topic: topics.stalls,
+        messages: [
+          snapshot('gold-postgres', 'gold-postgres@h:1', Date.now(), {
+            tributary_role_stalled: 1,
+            [`tributary_role_stall_info{reason="${reason}"}`]: 1,
+          }),
+          snapshot('bronze', 'bronze@h:2', Date.now(), { tributary_role_stalled: 0 }),
+        ],
+      });
+    await live();
+    let publishing: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      publishing = live().catch(() => undefined); // the next tick publishes again
+    }, 500);
+    try {
+      const status = await runCli(['status', '--json'], stallsEnv);
+      const report = JSON.parse(status.stdout);
+      expect(report.roles).toEqual([
+        { role: 'bronze', instances: 1, status: 'ok', lastSnapshotSeconds: expect.any(Number) },
+        {
+          role: 'gold-postgres',
+          instances: 1,
+          status: 'stalled',
+          reason,
+          lastSnapshotSeconds: expect.any(Number),
+        },
+        {
+          role: 'processor',
+          instances: 0,
+          status: 'stale',
+          reason: expect.stringMatching(/^no metrics for \d+ s \(stopped, or too stuck to publish\)$/),
+          lastSnapshotSeconds: expect.any(Number),
+        },
+      ]);
+      expect(report.roles[2].lastSnapshotSeconds).toBeGreaterThanOrEqual(60);
+      expect(status.code).toBe(1); // a stalled role fails the command, for scripts
+      const text = await runCli(['status'], stallsEnv);
+      expect(text.stdout).toMatch(/gold-postgres.+stalled/);
+      expect(text.stdout).toContain('no batch committed');
+    } finally {
+      clearInterval(timer);
+      await publishing;
+      await producer.disconnect();
+    }
+  });
+
   it('shows lag in messages and seconds, counting transaction markers as caught up, DLQ counts and subjects', async () => {
     const hourAgo = Date.now() - 3600_000;
     const avroId = await registerValueSchema(registry, topics.plain, 'workspace');
@@ -117,6 +196,7 @@ describe('tributary status and tail', () => {
       ],
     });
     expect(report.subjects).toContainEqual({ subject: `${topics.plain}-value`, versions: [1] });
+    expect(report.roles).toEqual([]);
     expect(status.code).toBe(0);
 
     const tail = await runCli(['tail', topics.plain, '--from-beginning', '--max', '3', '--json']);
