@@ -3,8 +3,9 @@
 # every role in its own `tributary start --no-infra --role <role>` process, the mock source changing
 # with 429s and 5xx, N rounds (default 20) each killing -9 a random role and starting it again
 # 1–4 s later, and kill -9 of Kafka (round 5), Postgres (10), the MongoDB server (14) and the
-# registry (17), each followed by `tributary infra up`. Then the source pauses and
-# scripts/chaos-check.ts prints every group's lag and the gold comparison.
+# registry (17), each just after the role depending on it restarted and followed by
+# `tributary infra up`. Then the source pauses and scripts/chaos-check.ts prints every group's lag
+# and the gold comparison.
 #
 #   scripts/chaos.sh [rounds]
 #
@@ -26,7 +27,10 @@ RUN_DIR=${CHAOS_RUN_DIR:-.tributary/chaos-runs/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$RUN_DIR"
 TRIB=(node bin/tributary.mjs)
 ROLES=(pollers bronze processor gold-postgres gold-mongo gateway)
+# server rounds: the server, and the role that depends on it most, which is restarted first so that
+# the server dies while that role joins its group, restores its state and fetches schemas
 declare -A SERVER_AT=([5]=kafka [10]=postgres [14]=mongodb [17]=registry)
+declare -A VICTIM_OF=([kafka]=processor [postgres]=bronze [mongodb]=gold-mongo [registry]=processor)
 
 export TRIBUTARY_LOG_LEVEL=${TRIBUTARY_LOG_LEVEL:-warn}
 export TRIBUTARY_MOCK_SOURCE_ADMIN_TOKEN=${TRIBUTARY_MOCK_SOURCE_ADMIN_TOKEN:-$(node -e "process.stdout.write(require('node:crypto').randomBytes(16).toString('hex'))")}
@@ -89,6 +93,16 @@ supervised_wait() { # seconds
   done
 }
 
+wait_ready() { # role, seconds: until its /readyz answers 200
+  local end=$((SECONDS + $2))
+  while ((SECONDS < end)); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${PORT[$1]}/readyz" || true) == 200 ]] && return 0
+    sleep 0.5
+    supervise
+  done
+  return 1
+}
+
 server_pid() {
   "${TRIB[@]}" infra status --json |
     node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const r=JSON.parse(s).find(x=>x.name==='$1');process.stdout.write(String(r?.pid??''))})"
@@ -117,10 +131,21 @@ supervised_wait "$ROUND_SECONDS"
 for ((round = 1; round <= ROUNDS; round++)); do
   server=${SERVER_AT[$round]:-}
   if [[ -n $server ]]; then
+    victim=${VICTIM_OF[$server]}
+  else
+    victim=${ROLES[$((RANDOM % ${#ROLES[@]}))]}
+  fi
+  kill9_role "$victim"
+  say "round $round: kill -9 $victim"
+  random_pause
+  start_role "$victim"
+  say "round $round: $victim started again"
+  if [[ -n $server ]]; then
+    wait_ready "$victim" 120 || say "round $round: $victim is not ready after 120 s"
     pid=$(server_pid "$server")
     if [[ -n $pid ]]; then
       kill -9 "$pid"
-      say "round $round: kill -9 $server (pid $pid)"
+      say "round $round: $victim ready; kill -9 $server (pid $pid)"
       random_pause
       began=$SECONDS
       "${TRIB[@]}" infra up >>"$RUN_DIR/infra.log" 2>&1
@@ -129,12 +154,6 @@ for ((round = 1; round <= ROUNDS; round++)); do
       say "round $round: $server is not a local server of this instance; not killed"
     fi
   fi
-  victim=${ROLES[$((RANDOM % ${#ROLES[@]}))]}
-  kill9_role "$victim"
-  say "round $round: kill -9 $victim"
-  random_pause
-  start_role "$victim"
-  say "round $round: $victim started again"
   supervised_wait "$ROUND_SECONDS"
 done
 
