@@ -103,6 +103,15 @@ wait_ready() { # role, seconds: until its /readyz answers 200
   return 1
 }
 
+infra_up() { # a health probe can time out on a loaded machine: try again before giving up
+  local try
+  for try in 1 2 3; do
+    "${TRIB[@]}" infra up >>"$RUN_DIR/infra.log" 2>&1 && return 0
+    say "infra up failed (try $try; see $RUN_DIR/infra.log)"
+  done
+  return 1
+}
+
 server_pid() {
   "${TRIB[@]}" infra status --json |
     node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const r=JSON.parse(s).find(x=>x.name==='$1');process.stdout.write(String(r?.pid??''))})"
@@ -120,7 +129,7 @@ stop_all() {
 trap stop_all EXIT
 
 say "infra up (data: ${TRIBUTARY_DATA_DIR:-.tributary/dev}); logs in $RUN_DIR"
-"${TRIB[@]}" infra up >>"$RUN_DIR/infra.log" 2>&1
+infra_up
 PORT[mock-source]=$OPS_PORT
 start_role mock-source
 for i in "${!ROLES[@]}"; do PORT[${ROLES[$i]}]=$((OPS_PORT + 1 + i)); done
@@ -148,7 +157,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
       say "round $round: $victim ready; kill -9 $server (pid $pid)"
       random_pause
       began=$SECONDS
-      "${TRIB[@]}" infra up >>"$RUN_DIR/infra.log" 2>&1
+      infra_up
       say "round $round: $server is back (infra up took $((SECONDS - began)) s)"
     else
       say "round $round: $server is not a local server of this instance; not killed"

@@ -18,7 +18,9 @@ export const MONGO_BUNDLE = {
 const SERVER_SOURCE = fileURLToPath(new URL('../mongo/TributaryMongoServer.java', import.meta.url));
 
 export async function mongoHealth(url: string): Promise<Health> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 });
+  // 5 s, not 2: on a loaded machine the JVM server can take longer than 2 s to answer a fresh
+  // connection, and `up` then reported a server it had just seen ready as down (flaky test setup).
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000 });
   try {
     await client.connect();
     const info = await client.db('admin').command({ buildInfo: 1 });
