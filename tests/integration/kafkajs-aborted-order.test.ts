@@ -13,7 +13,11 @@ describe('kafkajs read_committed with overlapping aborted transactions', () => {
   const { kafka, admin } = useKafkaClients('aborted-order');
   const topic = uniqueName('test-aborted-order');
   const producers = ['first', 'second', 'after'].map((name) =>
-    kafka.producer({ transactionalId: uniqueName(`test-aborted-${name}`), idempotent: true, maxInFlightRequests: 1 }),
+    kafka.producer({
+      transactionalId: uniqueName(`test-aborted-${name}`),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    }),
   );
   afterAll(async () => {
     for (const p of producers) await p.disconnect();
