@@ -113,9 +113,10 @@ export function createStreamProcessor(deps: {
       memberId = undefined;
     },
     run: async (consumer) => {
-      /** this consumer's session lost a task to another instance: it only waits for its restart */
+      /** a task was taken over by another instance: nothing is processed until the group rejoins */
       let fenced: Error | undefined;
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        fenced = undefined; // the group has decided again: carry on with what it gives us
         if (memberId !== undefined && payload.memberId !== memberId) forgetStates('rejoined as a new member');
         memberId = payload.memberId;
         // Both topics are co-partitioned: the partitions of either one name the states we need.
@@ -143,9 +144,10 @@ export function createStreamProcessor(deps: {
             if (isFenced(err)) {
               dropTask(batch.partition);
               // A zombie: the group gave this task to another instance, whose producer fenced ours.
-              // Never retry (re-initialising the id would fence the owner): drop the task and let
-              // the consumer crash (the error is not retriable); keep-running restarts it, and the
-              // group gives this instance what it gives it.
+              // Never retry (re-initialising the id would fence the owner): drop the task and
+              // process nothing until the group has rejoined (kafkajs rejoins when it learns it was
+              // dropped, or the error, not retriable, crashes the consumer and keep-running
+              // restarts it); then carry on with the tasks the group gives.
               fenced = err as Error;
               logger.warn(
                 {
