@@ -44,7 +44,8 @@ const goldEnd = async (topic: string) =>
  * no longer owns and tries to commit it.
  */
 function createSource(topics: { workspaces: string; jobs: string }) {
-  const workspaces = Array.from({ length: 9 }, (_, i) => workspace({ name: `ws-${i}`, updated_at: 1000 }));
+  // 24 workspaces: every partition holds some ((2/3)^24 that one holds none), so every task has input.
+  const workspaces = Array.from({ length: 24 }, (_, i) => workspace({ name: `ws-${i}`, updated_at: 1000 }));
   const published = { workspaces: [] as Workspace[], jobs: [] as EnrichmentJob[] };
   let producer: Producer | undefined;
   let ids: { ws: number; job: number } | undefined;
