@@ -122,7 +122,10 @@ describe('a processor instance paused across a rebalance (a zombie)', () => {
     await admin.disconnect();
   });
 
-  it('cannot commit after it lost its tasks: its transaction is refused and gold holds every version once', async () => {
+  // Two processes, two rebalances and a session timeout: 40 s on a quiet machine, 150 s at load 30.
+  it('cannot commit after it lost its tasks: its transaction is refused and gold holds every version once', {
+    timeout: 420_000,
+  }, async () => {
     const show = (err: unknown) => {
       throw new Error(
         `${(err as Error).message}\n${procs.map((p, i) => `--- instance ${i}:\n${p.output()}`).join('\n')}`,
