@@ -82,18 +82,37 @@ export function startWalkReconciler(deps: {
     return new Map((topic?.partitions ?? []).map((p) => [p.partition, p.offset === '-1' ? null : p.offset]));
   }
 
+  /** One walk's failure (its group's offsets unreadable…) is logged and does not hold the others. */
   async function settle(walks: StoredWalk[]): Promise<void> {
-    const offsets = new Map<string, Map<number, string | null>>();
+    const offsets = new Map<string, Promise<Map<number, string | null>>>();
     for (const w of walks) {
       const api = byTopic.get(w.rawTopic);
       if (!api) continue;
-      if (!offsets.has(api.rawTopic)) offsets.set(api.rawTopic, await committed(api));
-      const landed = await store.landed(api.bronzeTable, w);
-      const verdict = judge(w.published, landed, caughtUp(w.rawOffsets, offsets.get(api.rawTopic)!));
-      const goldRows = await store.goldRows(api.bronzeTable, w);
-      await store.record(w.walkId, { ...landed, ...verdict, goldRows });
-      if (verdict.status === 'unreconciled')
-        logger.warn({ api: api.api, walkId: w.walkId, missing: verdict.missing }, 'walk does not reconcile');
+      try {
+        const landed = await store.landed(api.bronzeTable, w);
+        // Once bronze was past a walk it stays judged on counts alone: a reset or replay that moves
+        // the group's offsets back must not turn a flagged walk back into a pending one.
+        let done = w.status === 'unreconciled';
+        if (!done && landed.inBronze + landed.bronzeDeadLetters < w.published) {
+          if (!offsets.has(api.rawTopic)) offsets.set(api.rawTopic, committed(api));
+          done = caughtUp(w.rawOffsets, await offsets.get(api.rawTopic)!);
+        }
+        const verdict = judge(w.published, landed, done);
+        const goldRows = await store.goldRows(api.bronzeTable, w);
+        await store.record(w.walkId, { ...landed, ...verdict, goldRows });
+        if (verdict.status === 'unreconciled' && w.status !== 'unreconciled')
+          logger.warn(
+            { api: api.api, walkId: w.walkId, missing: verdict.missing },
+            'walk does not reconcile',
+          );
+      } catch (err) {
+        errors.inc();
+        offsets.delete(api.rawTopic);
+        logger.warn(
+          { api: api.api, walkId: w.walkId, err: describeError(err) },
+          'walk not counted; next pass tries again',
+        );
+      }
     }
   }
 

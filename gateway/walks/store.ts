@@ -14,6 +14,7 @@ export interface StoredWalk {
   published: number;
   rawOffsets: RawRange[];
   endedAt: number;
+  status: WalkStatus;
 }
 
 export interface DeadLetterSource {
@@ -102,7 +103,7 @@ export function createWalkStore(pool: pg.Pool, opts: { goldTable: string }) {
     /** pending and unreconciled walks of these raw topics (an unreconciled one may still settle), oldest first */
     async unsettled(rawTopics: readonly string[], limit: number): Promise<StoredWalk[]> {
       const { rows } = await pool.query(
-        `SELECT walk_id, api, raw_topic, published, raw_offsets, ended_at FROM ops.walks
+        `SELECT walk_id, api, raw_topic, published, raw_offsets, ended_at, status FROM ops.walks
           WHERE status <> 'reconciled' AND raw_topic = ANY($1) ORDER BY ended_at LIMIT $2`,
         [rawTopics, limit],
       );
@@ -112,7 +113,7 @@ export function createWalkStore(pool: pg.Pool, opts: { goldTable: string }) {
     /** settled walks whose gold rows are still recounted (gold lags bronze) */
     async recent(rawTopics: readonly string[], sinceMs: number): Promise<StoredWalk[]> {
       const { rows } = await pool.query(
-        `SELECT walk_id, api, raw_topic, published, raw_offsets, ended_at FROM ops.walks
+        `SELECT walk_id, api, raw_topic, published, raw_offsets, ended_at, status FROM ops.walks
           WHERE status = 'reconciled' AND raw_topic = ANY($1) AND ended_at >= to_timestamp($2 / 1000.0)
           ORDER BY ended_at DESC LIMIT 50`,
         [rawTopics, sinceMs],
@@ -202,6 +203,7 @@ function stored(r: Record<string, unknown>): StoredWalk {
     published: Number(r.published),
     rawOffsets: r.raw_offsets as RawRange[],
     endedAt: (r.ended_at as Date).getTime(),
+    status: r.status as WalkStatus,
   };
 }
 
