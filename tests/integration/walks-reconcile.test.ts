@@ -9,7 +9,9 @@ import { walksOptions } from '../../gateway/walks/options.ts';
 import type { WalkView } from '../../gateway/walks/reconcile.ts';
 import { pollersOptions } from '../../producers/options.ts';
 import { type RunningPollers, startPollers } from '../../producers/pollers.ts';
+import { launchChromium } from '../support/browser.ts';
 import { FAST_GROUP_ENV, silentLogger } from '../support/consumer-fixtures.ts';
+import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
 import { testInfra, uniqueName } from '../support/infra.ts';
 import { useKafkaClients } from '../support/kafka.ts';
 import {
@@ -42,9 +44,11 @@ describe('reconciliation per walk', () => {
   let gateway: Gateway | undefined;
 
   beforeAll(async () => {
+    // before the gateway starts: it serves the files that exist when it starts
+    await ensureDashboardBuilt();
     // one partition: any new record moves bronze's committed offset past the lost ones
     topics = await createPollerTopics(admin, 1);
-    source = await startTestSource({ TRIBUTARY_MOCK_SOURCE_MAX_JOBS: '15' });
+    source = await startTestSource({ TRIBUTARY_MOCK_SOURCE_MAX_JOBS: '100000' });
     pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });
     const group = uniqueName('walks');
     env = {
@@ -86,6 +90,8 @@ describe('reconciliation per walk', () => {
     const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`api="${api}"`));
     return line === undefined ? Number.NaN : Number(line.split(' ').at(-1));
   };
+  /** the text as read on the page: whitespace of the markup collapsed */
+  const text = (t: string | null) => (t ?? '').replace(/\s+/g, ' ').trim();
   const bronzeCount = async (table: string, topic: string) =>
     Number((await pool.query(`SELECT count(*) AS n FROM ${table} WHERE topic = $1`, [topic])).rows[0].n);
 
@@ -212,5 +218,26 @@ describe('reconciliation per walk', () => {
         (await walks()).filter((w) => w.api === 'workspaces').every((w) => w.status === 'reconciled'),
       { timeoutMs: 60_000, what: 'every workspaces walk reconciled' },
     );
+
+    // The dashboard shows it: the jobs API flagged, the workspaces one reconciled.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gateway.url}/`);
+      const flag = page.getByTestId('walk-flag-enrichment-jobs');
+      await flag.waitFor({ timeout: 30_000 });
+      expect(text(await flag.textContent())).toBe(
+        flagged.length === 1 ? '1 walk does not reconcile' : `${flagged.length} walks do not reconcile`,
+      );
+      await page
+        .locator('[data-testid="walk-workspaces"][data-status="reconciled"]')
+        .waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('walk-flag-workspaces').count()).toBe(0);
+      expect(text(await page.getByTestId('walk-workspaces').textContent())).toMatch(
+        /\d+ served · \d+ in bronze · 0 missing · \d+ dead letters/,
+      );
+    } finally {
+      await browser.close();
+    }
   });
 });
