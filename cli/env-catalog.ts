@@ -11,6 +11,7 @@ import { BronzeEnv } from '../consumers/bronze/options.ts';
 import { GoldSinksEnv } from '../consumers/gold-sinks/options.ts';
 import { ProcessorEnv } from '../consumers/processor/options.ts';
 import { GatewayEnv } from '../gateway/options.ts';
+import { WalksEnv } from '../gateway/walks/options.ts';
 import { InfraEnv } from '../infra/options.ts';
 import { MockSourceEnv } from '../mock-source/options.ts';
 import { OpsEnv } from '../ops/options.ts';
@@ -29,6 +30,7 @@ export const ENV_CATALOG: Array<{ component: string; schema: TObject }> = [
   { component: 'Stream processor (consumers/processor/options.ts)', schema: ProcessorEnv },
   { component: 'Gold sinks (consumers/gold-sinks/options.ts)', schema: GoldSinksEnv },
   { component: 'Gateway (gateway/options.ts)', schema: GatewayEnv },
+  { component: 'Reconciliation per walk, in the gateway (gateway/walks/options.ts)', schema: WalksEnv },
   { component: 'Operator commands (ops/options.ts)', schema: OpsEnv },
 ];
 

@@ -22,7 +22,9 @@ import { attachSocket } from './live/socket.ts';
 import type { GatewayOptions } from './options.ts';
 import { apiRoutes } from './routes/api.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
+import { walkRoutes } from './routes/walks.ts';
 import { docsGuard, hostPolicy, installSecurity } from './security.ts';
+import type { Walks } from './walks/index.ts';
 
 export interface AppDeps {
   options: GatewayOptions;
@@ -34,6 +36,8 @@ export interface AppDeps {
   /** Postgres and Kafka answer, and the live feed progresses */
   ready: () => Promise<Readiness>;
   logger?: Logger;
+  /** the reconciliation per walk (GET /api/walks), when enabled */
+  walks?: Walks;
 }
 
 /**
@@ -116,6 +120,14 @@ export async function buildApp(deps: AppDeps): Promise<GatewayApp> {
     rateLimitPerMinute: options.rateLimitPerMinute,
     kpiWindowMinutes: options.kpiWindowMinutes,
   });
+  if (deps.walks) {
+    await app.register(walkRoutes, {
+      prefix: '/api',
+      walks: deps.walks,
+      token: options.token,
+      rateLimitPerMinute: options.rateLimitPerMinute,
+    });
+  }
   await app.register(dashboardRoutes, { dir: options.dashboardDir });
 
   const clients = deps.metrics.gauge('tributary_gateway_socket_clients', 'connected dashboard sockets');

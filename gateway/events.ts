@@ -1,4 +1,5 @@
 import type { JobRow, JobStatusName, JobsPage, Kpis } from './schemas.ts';
+import type { LatestWalk } from './walks/reconcile.ts';
 
 /**
  * The Socket.IO contract between the gateway and the dashboard, typed once: the server is a
@@ -19,7 +20,7 @@ export interface ClientToServerEvents {
   'jobs:recent': (query: RecentJobsQuery, ack: (reply: RecentJobsReply) => void) => void;
 }
 
-export type { JobRow, JobStatusName, Kpis };
+export type { JobRow, JobStatusName, Kpis, LatestWalk };
 
 export const STAGES = ['polled', 'published', 'bronze-written', 'joined', 'gold-written'] as const;
 export type StageName = (typeof STAGES)[number];
@@ -107,6 +108,8 @@ export interface LiveUpdate {
   recentJobs: JobRow[];
   /** replays per group, from the `replay` role's snapshots; kept 60 s after the last one */
   replays: ReplayState[];
+  /** the latest walk of each poller and how it reconciled (gateway/walks/); absent when not reconciled */
+  walks?: LatestWalk[];
   sources: {
     kafka: SourceState;
     postgres: SourceState;

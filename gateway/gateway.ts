@@ -15,12 +15,16 @@ import { startMetricsFeed } from './live/metrics-feed.ts';
 import { createOffsetHistory } from './live/offset-history.ts';
 import { createReplayTracker } from './live/replays.ts';
 import type { GatewayOptions } from './options.ts';
+import { startWalks, type Walks } from './walks/index.ts';
+import type { WalksOptions } from './walks/options.ts';
 
 export interface Gateway {
   app: GatewayApp;
   /** where it listens, e.g. http://127.0.0.1:3000 */
   url: string;
   metrics: RoleMetrics;
+  /** the reconciliation per walk, when enabled (its health() is what an alert rule reads) */
+  walks?: Walks;
   /** stops accepting, disconnects sockets, stops the live loop, closes Kafka and Postgres; once */
   close(): Promise<void>;
 }
@@ -36,6 +40,8 @@ export async function startGateway(deps: {
   logger: Logger;
   /** the role's liveness (run-roles passes it); a standalone gateway keeps its own */
   liveness?: Liveness;
+  /** reconcile poller walks (gateway/walks/options.ts); the role and server.ts pass it */
+  walks?: WalksOptions;
 }): Promise<Gateway> {
   const { options, logger } = deps;
   const metrics = createRoleMetrics('gateway');
@@ -73,6 +79,21 @@ export async function startGateway(deps: {
       liveness,
     });
     closers.push(() => feed.close());
+    let walks: Walks | undefined;
+    if (deps.walks) {
+      const started = await startWalks({
+        kafka,
+        admin,
+        postgresUrl: deps.infra.postgres.url,
+        goldTable: options.goldTable,
+        options: deps.walks,
+        metrics,
+        logger,
+        liveness,
+      });
+      walks = started;
+      closers.push(() => started.close());
+    }
     const analytics = createAnalytics({ pool, table: options.goldTable });
     const watch = await createKafkaWatch({
       kafka,
@@ -90,6 +111,7 @@ export async function startGateway(deps: {
       kafka: watch,
       analytics,
       metricsState: feed.state,
+      walks: walks && (() => walks.latest()),
       logger,
       options,
       onTick: (_ms, errors) => {
@@ -103,7 +125,7 @@ export async function startGateway(deps: {
       const { stalled, reason } = liveness.status();
       return { ready: !stalled, roles: { gateway: stalled ? { stalled, reason } : { stalled } } };
     };
-    const app = await buildApp({ options, analytics, hub, metrics, processRegistry, ready, logger });
+    const app = await buildApp({ options, analytics, hub, metrics, processRegistry, ready, logger, walks });
     closers.push(() => app.close());
     await app.listen({ host: options.host, port: options.port });
     let closing: Promise<void> | undefined;
@@ -111,6 +133,7 @@ export async function startGateway(deps: {
       app,
       url: serverUrl(app),
       metrics,
+      walks,
       close: () => {
         closing ??= closeAll();
         return closing;

@@ -1,6 +1,7 @@
 import type { RoleDefinition } from '../cli/roles.ts';
 import { startGateway } from './gateway.ts';
 import { gatewayOptions } from './options.ts';
+import { walksOptions } from './walks/options.ts';
 
 /** The gateway as a role of `tributary start`: its summary is the dashboard's URL. */
 export const gatewayRole: RoleDefinition = {
@@ -13,6 +14,7 @@ export const gatewayRole: RoleDefinition = {
       infra: ctx.infra,
       logger: ctx.logger,
       liveness: ctx.liveness,
+      walks: walksOptions(ctx.env),
     });
     return {
       summary: `dashboard ${gateway.url}/ (API docs ${gateway.url}/docs)`,

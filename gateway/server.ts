@@ -4,6 +4,7 @@ import { createLogger } from '../common/logger.ts';
 import { infraOptions } from '../infra/options.ts';
 import { startGateway } from './gateway.ts';
 import { gatewayOptions } from './options.ts';
+import { walksOptions } from './walks/options.ts';
 
 /**
  * The gateway as its own process: `node --import tsx gateway/server.ts`. Settings come from the
@@ -16,6 +17,7 @@ try {
     options: gatewayOptions(process.env),
     infra: infraOptions(process.env),
     logger,
+    walks: walksOptions(process.env),
   });
   logger.info(`dashboard at ${gateway.url}/, API docs at ${gateway.url}/docs`);
   closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {

@@ -81,6 +81,13 @@ export const TOPICS: readonly TopicSpec[] = [
     retentionMs: WEEK / 7,
     doc: 'metrics snapshots published by every role',
   },
+  {
+    name: '_tributary.walks',
+    partitions: 'single',
+    cleanup: 'delete',
+    retentionMs: WEEK,
+    doc: 'one summary per poller walk (served, published, raw offsets), committed after its last page',
+  },
 ];
 
 export function topicConfigs(partitions: number, specs: readonly TopicSpec[] = TOPICS): ITopicConfig[] {

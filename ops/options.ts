@@ -36,6 +36,8 @@ export interface OpsOptions {
     processorState: string;
     pollerState: string;
     metrics: string;
+    /** the pollers' walk summaries (reconciliation per walk) */
+    walks: string;
     /** the pollers' dead-letter topics */
     pollerDlqs: { workspaces: string; jobs: string };
     /** every dead-letter topic the pipeline writes */
@@ -77,6 +79,7 @@ export function opsOptions(env: NodeJS.ProcessEnv): OpsOptions {
       goldDlq: processor.topics.dlq,
       processorState: processor.topics.state,
       pollerState: pollers.topics.state,
+      walks: pollers.topics.walks,
       metrics: processor.topics.metrics,
       pollerDlqs: { workspaces: pollers.topics.workspaces.dlq, jobs: pollers.topics['enrichment-jobs'].dlq },
       dlqs: [...dlqs].sort(),

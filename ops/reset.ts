@@ -44,6 +44,7 @@ export function pipelineTopics(ops: OpsOptions): TopicSpec[] {
     '_tributary.poller-state': ops.topics.pollerState,
     '_tributary.processor-state': ops.topics.processorState,
     '_tributary.metrics': ops.topics.metrics,
+    '_tributary.walks': ops.topics.walks,
   };
   return TOPICS.map((t) => ({ ...t, name: configured[t.name] ?? t.name }));
 }

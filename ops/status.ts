@@ -7,6 +7,7 @@ import { type GroupLag, groupLag } from './lag.ts';
 import type { OpsOptions } from './options.ts';
 import { type RoleStatus, roleStatuses } from './roles.ts';
 import { listSubjects, type SubjectVersions } from './subjects.ts';
+import type { LatestWalk } from './walks.ts';
 
 /**
  * `tributary status`: the servers' health, the roles' own verdicts (running, stalled and why, or
@@ -20,6 +21,8 @@ export interface StatusReport {
   groups: GroupLag[];
   deadLetters: DlqSummary[];
   subjects: SubjectVersions[];
+  /** the latest walk of each poller and how it reconciled (ops.walks, filled by the gateway) */
+  walks: LatestWalk[];
   /** section → why it could not be read */
   errors: Record<string, string>;
 }
@@ -38,6 +41,8 @@ export async function collectStatus(deps: {
   endpoints: EndpointStatus[];
   /** opens Kafka clients; called only when Kafka is healthy */
   kafka: () => Promise<{ kafka: Kafka; admin: Admin }>;
+  /** reads the latest walks (ops/walks.ts); called only when Postgres is healthy */
+  walks?: () => Promise<LatestWalk[]>;
 }): Promise<StatusReport> {
   const report: StatusReport = {
     infra: deps.endpoints,
@@ -45,6 +50,7 @@ export async function collectStatus(deps: {
     groups: [],
     deadLetters: [],
     subjects: [],
+    walks: [],
     errors: {},
   };
   const healthy = (name: string) => deps.endpoints.find((e) => e.name === name)?.healthy === true;
@@ -81,6 +87,9 @@ export async function collectStatus(deps: {
         ),
       );
       report.deadLetters = summaries.filter((s): s is DlqSummary => s !== undefined);
+    }),
+    section('walks', 'postgres', async () => {
+      if (deps.walks) report.walks = await deps.walks();
     }),
     section('subjects', 'registry', async () => {
       report.subjects = await listSubjects(deps.infra.registry);

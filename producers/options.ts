@@ -73,6 +73,7 @@ export const PollersEnv = Type.Object({
   ),
   TRIBUTARY_POLLER_STATE_TOPIC: TopicName('_tributary.poller-state', 'the compacted poller state topic name'),
   TRIBUTARY_METRICS_TOPIC: TopicName('_tributary.metrics', 'the metrics snapshot topic name'),
+  TRIBUTARY_WALKS_TOPIC: TopicName('_tributary.walks', 'the topic of the walk summaries (reconciliation)'),
 });
 export type PollersEnv = Static<typeof PollersEnv>;
 
@@ -92,7 +93,7 @@ export interface PollersOptions {
   retry: RetryPolicy;
   transactionalIdPrefix: string;
   transactionTimeoutMs: number;
-  topics: Record<ApiName, ApiTopics> & { state: string; metrics: string };
+  topics: Record<ApiName, ApiTopics> & { state: string; metrics: string; walks: string };
 }
 
 export function pollersOptions(env: NodeJS.ProcessEnv = process.env): PollersOptions {
@@ -147,6 +148,7 @@ export function pollersOptions(env: NodeJS.ProcessEnv = process.env): PollersOpt
       },
       state: e.TRIBUTARY_POLLER_STATE_TOPIC,
       metrics: e.TRIBUTARY_METRICS_TOPIC,
+      walks: e.TRIBUTARY_WALKS_TOPIC,
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { RecordMetadata } from 'kafkajs';
 import { describeError } from '../common/errors.ts';
 import type { TopicLimits } from '../common/kafka-limits.ts';
 import type { Probe } from '../common/liveness.ts';
@@ -11,6 +12,7 @@ import { buildPage } from './page.ts';
 import { type SourceClient, SourceError } from './source-client.ts';
 import { addMark, type Cursor, stateOf, walkStart } from './state.ts';
 import type { StateStore } from './state-store.ts';
+import { startWalk, type WalkRecorder, type WalkTally } from './walks.ts';
 
 /**
  * One poller: every interval it walks its API's change feed from the high-water mark (minus the
@@ -38,6 +40,8 @@ export interface PollerDeps {
   now?: () => number;
   /** told when a walk is due, each page committed, each failure (common/liveness.ts) */
   probe?: Probe;
+  /** builds each walk's summary for the walks topic (producers/walks.ts); none when absent */
+  walks?: WalkRecorder;
 }
 
 export interface Poller {
@@ -80,9 +84,36 @@ export function createPoller(deps: PollerDeps): Poller {
     }
   }
 
-  /** Walks the feed to its end. Returns early (between pages) when a stop was requested. */
+  /**
+   * Walks the feed to its end, then commits the walk's summary (what it served and where that
+   * landed) in a transaction of its own. A walk ended by a stop or a source failure is summarised
+   * too (its committed pages); after a Kafka failure the session is gone and so is the summary.
+   */
   async function walk(s: Session): Promise<void> {
     const updatedSince = walkStart(s.cursor, deps.overlapMs);
+    const tally = startWalk({
+      api: api.name,
+      topics: deps.topics,
+      startedAt: now(),
+      startCursor: updatedSince,
+      hwm: s.cursor.hwm,
+    });
+    const summarise = async (outcome: 'complete' | 'stopped' | 'failed') => {
+      const summary = await deps.walks?.summary(tally, { endedAt: now(), outcome, hwm: s.cursor.hwm });
+      if (summary) await s.committer.commit([], () => summary);
+    };
+    try {
+      await pages(s, updatedSince, tally);
+    } catch (err) {
+      if (err instanceof SourceError || err === stop.signal.reason)
+        await summarise(err instanceof SourceError ? 'failed' : 'stopped');
+      throw err;
+    }
+    await summarise(stop.signal.aborted ? 'stopped' : 'complete');
+  }
+
+  /** The pages of one walk. Returns early (between pages) when a stop was requested. */
+  async function pages(s: Session, updatedSince: string | undefined, tally: WalkTally): Promise<void> {
     let cursor: string | null = null;
     do {
       if (stop.signal.aborted) return;
@@ -116,14 +147,17 @@ export function createPoller(deps: PollerDeps): Poller {
         page,
         fetchedAt,
       );
+      tally.fetched(page.data.length, built.duplicates);
       const counts = { published: built.published, dlq: built.deadLettered, duplicates: built.duplicates };
       logger.debug({ api: api.name, records: page.data.length, ...counts }, 'page fetched');
       if (built.batches.length > 0) {
         let next = built.next;
+        let landed: RecordMetadata[] = [];
         await s.committer.commit(
           built.batches,
           (sent) => {
             // The state records where this page's records landed: a restart reads the window back.
+            landed = sent;
             const offsets = sent.map((m) => ({
               topic: m.topicName,
               partition: m.partition,
@@ -135,6 +169,7 @@ export function createPoller(deps: PollerDeps): Poller {
           { beforeCommit: () => logger.debug({ api: api.name }, 'page sent') },
         );
         s.cursor = next;
+        tally.committed(built.published, built.deadLettered, landed);
         metrics.pages.inc(labels);
         deps.probe?.progressed();
         metrics.published.inc(labels, built.published);

@@ -13,6 +13,7 @@ import { type PollersOptions, transactionalId } from './options.ts';
 import { createPoller, type Poller } from './poller.ts';
 import { createSourceClient, type SourceExchange } from './source-client.ts';
 import { createStateStore } from './state-store.ts';
+import { createWalkRecorder } from './walks.ts';
 
 /**
  * The one place of the pollers role that builds connections: one kafkajs client, one registry
@@ -59,6 +60,13 @@ export async function startPollers(deps: {
     overlapMs: options.overlapMs,
   });
   const limits = createTopicLimits({ kafka });
+  const walks = createWalkRecorder({
+    kafka,
+    topic: options.topics.walks,
+    logger,
+    metrics: roleMetrics,
+    timeoutMs: options.transactionTimeoutMs,
+  });
 
   const reporter = await startMetricsReporter({
     kafka,
@@ -83,6 +91,7 @@ export async function startPollers(deps: {
       overlapMs: options.overlapMs,
       retry: options.retry,
       probe: deps.liveness?.probe(`poller ${name}`, 'poller'),
+      walks,
       createCommitter: () =>
         createPageCommitter({
           kafka,
@@ -105,6 +114,7 @@ export async function startPollers(deps: {
     close() {
       closing ??= (async () => {
         await Promise.all(pollers.map((p) => p.close()));
+        await walks.close();
         await reporter.stop();
         logger.info('pollers stopped');
       })();

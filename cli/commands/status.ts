@@ -1,17 +1,19 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
+import pg from 'pg';
 import { infraOptions } from '../../infra/options.ts';
 import { status as infraStatus } from '../../infra/runner.ts';
 import { type OpsClients, openOpsClients } from '../../ops/clients.ts';
 import { opsOptions } from '../../ops/options.ts';
 import { collectStatus, type StatusReport } from '../../ops/status.ts';
+import { latestWalks, walkLine } from '../../ops/walks.ts';
 import { readinessTable } from '../output.ts';
 
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
     .description(
-      'servers, roles (running, stalled and why), consumer groups with their lag, dead letters, schemas',
+      'servers, roles (running, stalled and why), consumer groups with their lag, dead letters, the last walk per poller, schemas',
     )
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
@@ -19,6 +21,7 @@ export function registerStatusCommand(program: Command): void {
       const ops = opsOptions(process.env);
       const endpoints = await infraStatus(infra);
       let clients: Promise<OpsClients> | undefined;
+      let pool: pg.Pool | undefined;
       try {
         const report = await collectStatus({
           infra,
@@ -28,6 +31,10 @@ export function registerStatusCommand(program: Command): void {
             clients ??= openOpsClients(infra, 'status');
             return clients;
           },
+          walks: () => {
+            pool ??= new pg.Pool({ connectionString: infra.postgres.url, max: 1 });
+            return latestWalks(pool, [ops.topics.rawWorkspaces, ops.topics.rawJobs]);
+          },
         });
         console.log(o.json ? JSON.stringify(report, null, 2) : render(report));
         const stalled = report.roles.some((r) => r.status === 'stalled');
@@ -36,6 +43,7 @@ export function registerStatusCommand(program: Command): void {
         }
       } finally {
         if (clients) await (await clients).close();
+        await pool?.end();
       }
     });
 }
@@ -69,6 +77,7 @@ function render(r: StatusReport): string {
     dlq.push([d.topic, d.records, top ? `${top.count}× ${top.example.slice(0, 70)}` : '-']);
   }
   out.push('dead letters', r.errors.deadLetters ? `  unavailable: ${r.errors.deadLetters}` : dlq.toString());
+  out.push('last walk per poller (reconciliation: gateway/walks/)', walksSection(r));
   const subjects = new Table({ head: ['schema subject', 'versions'] });
   for (const s of r.subjects) subjects.push([s.subject, s.versions.join(', ')]);
   out.push(
@@ -76,4 +85,15 @@ function render(r: StatusReport): string {
     r.errors.subjects ? `  unavailable: ${r.errors.subjects}` : subjects.toString(),
   );
   return out.join('\n');
+}
+
+function walksSection(r: StatusReport): string {
+  if (r.errors.walks) return `  unavailable: ${r.errors.walks}`;
+  if (r.walks.length === 0) return '  none recorded yet (the gateway records walks that published something)';
+  return r.walks
+    .map((w) => {
+      const flagged = w.unreconciledWalks > 0 ? ` — ${w.unreconciledWalks} walk(s) do not reconcile` : '';
+      return `  ${w.api}: last walk ${new Date(w.endedAt).toISOString()}: ${walkLine(w)}${flagged}`;
+    })
+    .join('\n');
 }

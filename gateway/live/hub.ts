@@ -1,7 +1,16 @@
 import { describeError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Analytics } from '../analytics/queries.ts';
-import type { GroupLag, HistoryPoint, JobRow, Kpis, LiveUpdate, SourceState, StageName } from '../events.ts';
+import type {
+  GroupLag,
+  HistoryPoint,
+  JobRow,
+  Kpis,
+  LatestWalk,
+  LiveUpdate,
+  SourceState,
+  StageName,
+} from '../events.ts';
 import type { KafkaWatch } from './kafka-watch.ts';
 import type { MetricsAggregator } from './metrics-aggregator.ts';
 import type { OffsetHistory } from './offset-history.ts';
@@ -30,6 +39,8 @@ export interface LiveHubDeps {
   kafka: KafkaWatch;
   analytics: Analytics;
   metricsState: () => SourceState;
+  /** the latest walk per API (gateway/walks/), when the gateway reconciles walks */
+  walks?: () => LatestWalk[];
   logger: Logger;
   options: {
     tickMs: number;
@@ -117,6 +128,7 @@ export function startLiveHub(deps: LiveHubDeps): LiveHub {
       kpis,
       recentJobs,
       replays: deps.replays.list(now),
+      ...(deps.walks ? { walks: deps.walks() } : {}),
       sources: {
         kafka,
         postgres,

@@ -244,6 +244,7 @@ describe('reset', () => {
           processorState: `${id}.state`,
           pollerState: `${id}.poller-state`,
           metrics: `${id}.metrics`,
+          walks: `${id}.walks`,
           pollerDlqs: { workspaces: `${id}.dlq-ws`, jobs: `${id}.dlq-jobs` },
           dlqs: [],
         },

@@ -62,6 +62,7 @@ beforeAll(async () => {
     TRIBUTARY_PROCESSOR_STATE_TOPIC: `${id}.processor-state`,
     TRIBUTARY_POLLER_STATE_TOPIC: `${id}.poller-state`,
     TRIBUTARY_METRICS_TOPIC: `${id}.metrics`,
+    TRIBUTARY_WALKS_TOPIC: `${id}.walks`,
     TRIBUTARY_POLL_TRANSACTIONAL_ID_PREFIX: `${id}.poller`,
     TRIBUTARY_PROCESSOR_GROUP: `${id}.processor`,
     TRIBUTARY_PROCESSOR_SESSION_TIMEOUT_MS: '6000',

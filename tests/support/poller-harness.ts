@@ -28,6 +28,8 @@ export interface PollerTopics {
   dlqJobs: string;
   state: string;
   metrics: string;
+  /** the walk summaries (producers/walks.ts) */
+  walks: string;
   /** a random transactional id prefix, so pollers of different tests never fence each other */
   prefix: string;
 }
@@ -39,6 +41,7 @@ const SPEC_OF: Record<Exclude<keyof PollerTopics, 'prefix'>, string> = {
   dlqJobs: 'dlq.raw.enrichment-jobs',
   state: '_tributary.poller-state',
   metrics: '_tributary.metrics',
+  walks: '_tributary.walks',
 };
 
 export async function createPollerTopics(admin: Admin, partitions: number): Promise<PollerTopics> {
@@ -71,6 +74,7 @@ export function pollerEnv(t: PollerTopics, sourceUrl: string, extra: Record<stri
     TRIBUTARY_DLQ_JOBS_TOPIC: t.dlqJobs,
     TRIBUTARY_POLLER_STATE_TOPIC: t.state,
     TRIBUTARY_METRICS_TOPIC: t.metrics,
+    TRIBUTARY_WALKS_TOPIC: t.walks,
     TRIBUTARY_POLL_TRANSACTIONAL_ID_PREFIX: t.prefix,
     TRIBUTARY_POLL_INTERVAL_MS: '200',
     TRIBUTARY_POLL_PAGE_SIZE: '5',
