@@ -1,3 +1,4 @@
+import type { AlertItem, AlertsSnapshot } from './alerts/schemas.ts';
 import type { JobRow, JobStatusName, JobsPage, Kpis } from './schemas.ts';
 
 /**
@@ -12,6 +13,8 @@ import type { JobRow, JobStatusName, JobsPage, Kpis } from './schemas.ts';
 export interface ServerToClientEvents {
   history: (points: HistoryPoint[]) => void;
   live: (update: LiveUpdate) => void;
+  /** the alerts (as GET /api/alerts): on connection, then whenever one appears, fires or resolves */
+  alerts: (snapshot: AlertsSnapshot) => void;
 }
 
 export interface ClientToServerEvents {
@@ -19,7 +22,7 @@ export interface ClientToServerEvents {
   'jobs:recent': (query: RecentJobsQuery, ack: (reply: RecentJobsReply) => void) => void;
 }
 
-export type { JobRow, JobStatusName, Kpis };
+export type { AlertItem, AlertsSnapshot, JobRow, JobStatusName, Kpis };
 
 export const STAGES = ['polled', 'published', 'bronze-written', 'joined', 'gold-written'] as const;
 export type StageName = (typeof STAGES)[number];
