@@ -24,6 +24,7 @@ import {
 } from '../support/consumer-fixtures.ts';
 import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { dropTopics } from '../support/kafka.ts';
+import { runCli } from '../support/ops-cli.ts';
 
 /**
  * The lag alert end to end, against real servers: a gold sink that stops makes its group's lag
@@ -180,6 +181,13 @@ describe('gateway alerts', () => {
       expect(during.active).toEqual([
         expect.objectContaining({ state: 'firing', rule: 'gold-lag', kind: 'consumer-lag', subject: group }),
       ]);
+      // the operator's view of it
+      const cli = await runCli(['alerts', '--url', gateway.url]);
+      expect(cli.stderr).toBe('');
+      expect(cli.code).toBe(1); // an alert fires
+      expect(cli.stdout).toMatch(/^1 alert FIRING\n/);
+      expect(cli.stdout).toContain(group.slice(0, 20));
+      expect(cli.stdout).toMatch(/gold-lag .*consumer-lag .*above 3 s for 2 s/);
       const lagLines = (await metricsText())
         .split('\n')
         .filter((l) => l.startsWith(`kafka_consumergroup_lag{consumergroup="${group}",topic="${topic}"`));
