@@ -112,7 +112,11 @@ webhooks:
         /unique name/,
       ],
       [{ rule: [] }, /alerts\.yaml:\.rule is not a known field/, /rules, webhooks/],
-      [{ webhooks: [{ name: 'w', url: 'ftp://x' }] }, /webhooks\[0\]\.url is "ftp:\/\/x"/, /http\(s\) URL/],
+      [
+        { webhooks: [{ name: 'w', url: 'ftp://x' }] },
+        /webhooks\[0\] "w"\.url is "ftp:\/\/x"/,
+        /give an http\(s\) URL/,
+      ],
       [
         // biome-ignore lint/suspicious/noTemplateCurlyInString: the ${VAR} syntax of the rules file
         { webhooks: [{ name: 'w', url: 'https://x/${NOPE}' }] },

@@ -56,7 +56,7 @@ const WebhookSchema = Type.Object(
   {
     name: Type.String({ pattern: NAME_PATTERN, description: 'a unique name of letters, digits, . _ -' }),
     url: Type.String({
-      pattern: '^https?://',
+      minLength: 1,
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the ${VAR} syntax of the rules file
       description: 'an http(s) URL; ${VAR} is replaced by the environment variable VAR',
     }),
@@ -146,9 +146,17 @@ export function parseAlertsConfig(doc: unknown, source: string, env: NodeJS.Proc
   const webhooks = (top.webhooks ?? []).map((raw, i) => {
     const hook = check(WebhookSchema, raw, `${source}: webhooks[${i}]`, '') as unknown as WebhookConfig;
     const at = `${source}: webhooks[${i}] "${hook.name}"`;
+    const url = expand(hook.url, env, `${at}.url`);
+    if (!/^https?:\/\/[^/]/.test(url)) {
+      throw new ConfigError(
+        `${at}.url`,
+        `is ${JSON.stringify(url)}`,
+        'give an http(s) URL, e.g. https://hooks.example.com/tributary',
+      );
+    }
     return {
       ...hook,
-      url: expand(hook.url, env, `${at}.url`),
+      url,
       headers: Object.fromEntries(
         Object.entries(hook.headers).map(([k, v]) => [k, expand(v, env, `${at}.headers.${k}`)]),
       ),
