@@ -142,4 +142,15 @@ webhooks:
     );
     expect(() => alertsConfig(fileWith('rules: [\n  - name: a\n  kind'))).toThrow(/which is not valid YAML/);
   });
+
+  it('reads a JSON file without the yaml package', () => {
+    const path = fileWith(JSON.stringify({ rules: [{ name: 'r', kind: 'freshness', above: 60 }] })).replace(
+      /\.yaml$/,
+      '.json',
+    );
+    writeFileSync(path, JSON.stringify({ rules: [{ name: 'r', kind: 'freshness', above: 60 }] }));
+    expect(alertsConfig(path).rules).toEqual([{ name: 'r', kind: 'freshness', above: 60, for: 0 }]);
+    writeFileSync(path, '{"rules": [');
+    expect(() => alertsConfig(path)).toThrow(/which is not valid JSON/);
+  });
 });

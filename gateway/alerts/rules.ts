@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { type TObject, type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError, describeError } from '../../common/errors.ts';
 import { type BaseRule, RULE_KINDS } from './kinds.ts';
 
@@ -106,15 +106,32 @@ export function alertsConfig(file: string | undefined, env: NodeJS.ProcessEnv = 
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text) ?? {};
+    doc = (file.endsWith('.json') ? JSON.parse(text) : yamlParser()(text)) ?? {};
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(
       FIELD,
-      `names ${file}, which is not valid YAML: ${describeError(err)}`,
+      `names ${file}, which is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${describeError(err)}`,
       'fix the syntax at the line shown',
     );
   }
   return parseAlertsConfig(doc, file, env);
+}
+
+/**
+ * The `yaml` package, loaded only when a YAML rules file is read: a JSON file (or none) works in an
+ * install without it.
+ */
+function yamlParser(): (text: string) => unknown {
+  try {
+    return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse;
+  } catch (err) {
+    throw new ConfigError(
+      FIELD,
+      `names a YAML file, but the yaml package cannot be loaded: ${describeError(err)}`,
+      'install it (npm install yaml) or write the rules as JSON in a .json file',
+    );
+  }
 }
 
 /** Validates a parsed rules document; `source` names it in errors. */
