@@ -257,5 +257,5 @@ describe('gateway alerts', () => {
       { name: 'receiver', format: 'json', delivered: 2, failed: 0, lastError: null },
       { name: 'chat', format: 'slack', delivered: 2, failed: 0, lastError: null },
     ]);
-  });
+  }, 300_000); // two role starts, a CLI run and the waits, on a loaded machine
 });
