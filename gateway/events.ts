@@ -13,7 +13,7 @@ import type { JobRow, JobStatusName, JobsPage, Kpis } from './schemas.ts';
 export interface ServerToClientEvents {
   history: (points: HistoryPoint[]) => void;
   live: (update: LiveUpdate) => void;
-  /** the alerts (as GET /api/alerts): on connection, then whenever one appears, fires or resolves */
+  /** the alerts (as GET /api/alerts): on connection, then whenever one appears, fires, resolves or its summary changes */
   alerts: (snapshot: AlertsSnapshot) => void;
 }
 

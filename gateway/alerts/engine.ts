@@ -15,7 +15,7 @@ import type { AlertItem, AlertsSnapshot } from './schemas.ts';
 export interface AlertEngine {
   evaluate(view: AlertView): void;
   snapshot(): AlertsSnapshot;
-  /** called after an evaluation that changed the active alerts or the history */
+  /** called after an evaluation that changed the active alerts (their phase or summary) or the history */
   subscribe(listener: (snapshot: AlertsSnapshot) => void): () => void;
 }
 
@@ -110,9 +110,12 @@ export function createAlertEngine(deps: {
   };
 }
 
-/** Changes when an alert appears, disappears or changes phase (not when its value moves). */
+/**
+ * Changes when an alert appears, disappears, changes phase or says something new (the banner shows
+ * the current summary): about once a second while a lag alert is active, never while all is well.
+ */
 function activeKey(states: AlertStates): string {
-  return [...states].map(([k, s]) => `${k}:${s.phase}`).join('|');
+  return [...states].map(([k, s]) => `${k}:${s.phase}:${s.alert.summary}`).join('|');
 }
 
 function item(s: AlertState): AlertItem {
