@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../common/errors.ts';
+import { registerAlertsCommand } from './commands/alerts.ts';
 import { registerDlqCommand } from './commands/dlq.ts';
 import { registerInfraCommands } from './commands/infra.ts';
 import { registerRebuildGoldCommand } from './commands/rebuild-gold.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerInfraCommands(program);
   registerStartCommand(program);
   registerStatusCommand(program);
+  registerAlertsCommand(program);
   registerTailCommand(program);
   registerReplayCommand(program);
   registerRebuildGoldCommand(program);

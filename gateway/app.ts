@@ -15,6 +15,7 @@ import type client from 'prom-client';
 import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { type Readiness, registerOpsRoutes } from '../common/ops-server.ts';
+import type { AlertEngine } from './alerts/engine.ts';
 import { BadCursorError } from './analytics/cursor.ts';
 import type { Analytics } from './analytics/queries.ts';
 import type { LiveHub } from './live/hub.ts';
@@ -30,8 +31,10 @@ export interface AppDeps {
   options: GatewayOptions;
   analytics: Analytics;
   hub: LiveHub;
+  /** the alert rules' state (GET /api/alerts, the `alerts` socket event) */
+  alerts?: AlertEngine;
   metrics: RoleMetrics;
-  /** process-level metrics (memory, event loop) served next to the role's */
+  /** process-level metrics (memory, event loop) and kafka-exporter's lag gauges, served next to the role's without its label */
   processRegistry?: client.Registry;
   /** Postgres and Kafka answer, and the live feed progresses */
   ready: () => Promise<Readiness>;
@@ -116,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<GatewayApp> {
   await app.register(apiRoutes, {
     prefix: '/api',
     analytics: deps.analytics,
+    alerts: deps.alerts,
     token: options.token,
     rateLimitPerMinute: options.rateLimitPerMinute,
     kpiWindowMinutes: options.kpiWindowMinutes,
@@ -133,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<GatewayApp> {
   const clients = deps.metrics.gauge('tributary_gateway_socket_clients', 'connected dashboard sockets');
   const socket = attachSocket(app.server, {
     hub: deps.hub,
+    alerts: deps.alerts,
     analytics: deps.analytics,
     token: options.token,
     corsOrigins: options.corsOrigins,

@@ -1,3 +1,4 @@
+import type { AlertItem, AlertsSnapshot } from './alerts/schemas.ts';
 import type { JobRow, JobStatusName, JobsPage, Kpis } from './schemas.ts';
 import type { LatestWalk } from './walks/reconcile.ts';
 
@@ -13,6 +14,8 @@ import type { LatestWalk } from './walks/reconcile.ts';
 export interface ServerToClientEvents {
   history: (points: HistoryPoint[]) => void;
   live: (update: LiveUpdate) => void;
+  /** the alerts (as GET /api/alerts): on connection, then whenever one appears, fires, resolves or its summary changes */
+  alerts: (snapshot: AlertsSnapshot) => void;
 }
 
 export interface ClientToServerEvents {
@@ -20,7 +23,7 @@ export interface ClientToServerEvents {
   'jobs:recent': (query: RecentJobsQuery, ack: (reply: RecentJobsReply) => void) => void;
 }
 
-export type { JobRow, JobStatusName, Kpis, LatestWalk };
+export type { AlertItem, AlertsSnapshot, JobRow, JobStatusName, Kpis, LatestWalk };
 
 export const STAGES = ['polled', 'published', 'bronze-written', 'joined', 'gold-written'] as const;
 export type StageName = (typeof STAGES)[number];

@@ -5,11 +5,13 @@ import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { serverUrl } from '../common/ops-server.ts';
 import type { InfraOptions } from '../infra/options.ts';
+import { type Alerts, startAlerts } from './alerts/start.ts';
 import { createReadOnlyPool } from './analytics/db.ts';
 import { createAnalytics } from './analytics/queries.ts';
 import { buildApp, type GatewayApp } from './app.ts';
 import { startLiveHub } from './live/hub.ts';
 import { createKafkaWatch } from './live/kafka-watch.ts';
+import { withLagGauges } from './live/lag-gauges.ts';
 import { createMetricsAggregator } from './live/metrics-aggregator.ts';
 import { startMetricsFeed } from './live/metrics-feed.ts';
 import { createOffsetHistory } from './live/offset-history.ts';
@@ -95,14 +97,17 @@ export async function startGateway(deps: {
       closers.push(() => started.close());
     }
     const analytics = createAnalytics({ pool, table: options.goldTable });
-    const watch = await createKafkaWatch({
+    const watchedTopics = [...options.rawTopics, options.goldTopic, ...options.dlqTopics];
+    const kafkaWatch = await createKafkaWatch({
       kafka,
       offsets,
-      topics: [...options.rawTopics, options.goldTopic, ...options.dlqTopics],
+      topics: watchedTopics,
       groups: options.lagGroups,
       groupPrefix: options.lagGroupPrefix,
       excludePrefix: 'tributary.gateway.',
     });
+    // kafka-exporter's lag gauges, served next to the process metrics (without the role label)
+    const watch = withLagGauges(kafkaWatch, offsets, processRegistry, watchedTopics);
     closers.push(() => watch.close());
     const hub = startLiveHub({
       metrics: aggregator,
@@ -120,14 +125,39 @@ export async function startGateway(deps: {
       },
     });
     closers.push(() => hub.stop());
+    let url: string | undefined;
+    const alerts: Alerts = startAlerts({
+      config: options.alerts,
+      hub,
+      aggregator,
+      offsets,
+      dlqTopics: options.dlqTopics,
+      pool,
+      goldTable: options.goldTable,
+      metrics,
+      logger,
+      dashboardUrl: () => (url ? `${url}/` : undefined),
+    });
+    closers.push(() => alerts.close());
     const ready = async () => {
       await Promise.all([analytics.ping(), admin.describeCluster()]);
       const { stalled, reason } = liveness.status();
       return { ready: !stalled, roles: { gateway: stalled ? { stalled, reason } : { stalled } } };
     };
-    const app = await buildApp({ options, analytics, hub, metrics, processRegistry, ready, logger, walks });
+    const app = await buildApp({
+      options,
+      analytics,
+      hub,
+      alerts: alerts.engine,
+      metrics,
+      processRegistry,
+      ready,
+      logger,
+      walks,
+    });
     closers.push(() => app.close());
     await app.listen({ host: options.host, port: options.port });
+    url = serverUrl(app);
     let closing: Promise<void> | undefined;
     return {
       app,

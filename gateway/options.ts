@@ -4,6 +4,7 @@ import { readEnv } from '../common/env.ts';
 import { ConfigError } from '../common/errors.ts';
 import { requireTokenOffLoopback } from '../common/ops-server.ts';
 import { TOPICS } from '../infra/topics.ts';
+import { type AlertsConfig, alertsConfig } from './alerts/rules.ts';
 
 const DLQ_TOPICS = TOPICS.filter((t) => t.name.startsWith('dlq.')).map((t) => t.name);
 const RAW_TOPICS = TOPICS.filter((t) => t.name.startsWith('raw.')).map((t) => t.name);
@@ -97,6 +98,13 @@ export const GatewayEnv = Type.Object({
     default: 60,
     description: 'the window of the live throughput KPI in minutes (1-1440)',
   }),
+  TRIBUTARY_ALERTS_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'the path of a YAML or JSON file of alert rules and webhooks (docs/operations.md "Alerts"; default: the built-in rules, no webhooks)',
+    }),
+  ),
   TRIBUTARY_GATEWAY_DASHBOARD_DIR: Type.Optional(
     Type.String({ minLength: 1, description: 'the folder of the built dashboard (default dashboard/dist)' }),
   ),
@@ -126,6 +134,8 @@ export interface GatewayOptions {
   kpiRefreshMs: number;
   kpiWindowMinutes: number;
   dashboardDir: string;
+  /** the alert rules and webhooks, read and validated at start */
+  alerts: AlertsConfig;
 }
 
 export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
@@ -172,6 +182,7 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
     kpiWindowMinutes: e.TRIBUTARY_GATEWAY_KPI_WINDOW_MINUTES,
     dashboardDir:
       e.TRIBUTARY_GATEWAY_DASHBOARD_DIR ?? fileURLToPath(new URL('../dashboard/dist', import.meta.url)),
+    alerts: alertsConfig(e.TRIBUTARY_ALERTS_FILE, env),
   };
 }
 

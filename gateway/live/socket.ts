@@ -2,6 +2,7 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server } from 'socket.io';
 import { bearerMatches, tokenMatches } from '../../common/ops-server.ts';
 import { createTokenBucket } from '../../common/token-bucket.ts';
+import type { AlertEngine } from '../alerts/engine.ts';
 import type { Analytics } from '../analytics/queries.ts';
 import type { ClientToServerEvents, RecentJobsQuery, ServerToClientEvents } from '../events.ts';
 import { JOB_STATUSES } from '../schemas.ts';
@@ -23,6 +24,7 @@ export function attachSocket(
   server: HttpServer,
   deps: {
     hub: LiveHub;
+    alerts?: AlertEngine;
     analytics: Analytics;
     token?: string;
     corsOrigins: string[];
@@ -60,6 +62,7 @@ export function attachSocket(
     socket.emit('history', deps.hub.history());
     const latest = deps.hub.latest();
     if (latest) socket.emit('live', latest);
+    if (deps.alerts) socket.emit('alerts', deps.alerts.snapshot());
     socket.on('jobs:recent', (query, ack) => {
       if (typeof ack !== 'function') return;
       const taken = queries.take(socket.handshake.address);
@@ -79,10 +82,12 @@ export function attachSocket(
     });
   });
   const unsubscribe = deps.hub.subscribe((update) => io.emit('live', update));
+  const unsubscribeAlerts = deps.alerts?.subscribe((snapshot) => io.emit('alerts', snapshot));
   return {
     io,
     close() {
       unsubscribe();
+      unsubscribeAlerts?.();
       // closing the transports (not disconnecting the sockets) lets clients reconnect on their
       // own to the next gateway; the HTTP server is its owner's to close
       io.engine.close();

@@ -2,6 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { bearerMatches } from '../../common/ops-server.ts';
+import type { AlertEngine } from '../alerts/engine.ts';
+import { alertRoutes } from '../alerts/routes.ts';
 import type { Analytics } from '../analytics/queries.ts';
 import {
   Breakdown,
@@ -20,6 +22,7 @@ import {
 
 export interface ApiOptions {
   analytics: Analytics;
+  alerts?: AlertEngine;
   token?: string;
   rateLimitPerMinute: number;
   kpiWindowMinutes: number;
@@ -185,4 +188,6 @@ export const apiRoutes: FastifyPluginAsyncTypebox<ApiOptions> = async (app, opts
     },
     async (req) => analytics.recentJobs(req.query),
   );
+
+  if (opts.alerts) alertRoutes(app, { alerts: opts.alerts, security, errors });
 };

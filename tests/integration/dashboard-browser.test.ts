@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Admin, Producer } from 'kafkajs';
@@ -220,7 +221,14 @@ describe('live dashboard in Chromium', () => {
     pool = fixturePool(infra);
     gold = await createGoldCopy(pool);
     await insertGoldRows(pool, gold.table, goldRows());
+    // one rule that fires at once and for the whole test: the lagging group never consumes
+    const rules = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dashboard-alerts-')), 'alerts.yaml');
+    fs.writeFileSync(
+      rules,
+      `rules:\n  - { name: test-lag, kind: consumer-lag, group: ${group}, above: 0, for: 0 }\n`,
+    );
     env = {
+      TRIBUTARY_ALERTS_FILE: rules,
       TRIBUTARY_GATEWAY_GOLD_TABLE: gold.table,
       TRIBUTARY_METRICS_TOPIC: topics.metrics,
       TRIBUTARY_GATEWAY_RAW_TOPICS: topics.raw,
@@ -266,6 +274,21 @@ describe('live dashboard in Chromium', () => {
     const main = await fetch(gateway.url);
     expect(main.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(cspViolations).toEqual([]);
+  });
+
+  it('shows a firing alert in a banner and in the alerts panel', async () => {
+    await waitFor(async () => (await page.getByTestId('alert-banner').count()) === 1, {
+      timeoutMs: 60_000,
+      what: 'the alert banner',
+    });
+    expect(await text('alert-banner')).toMatch(
+      new RegExp(
+        `^1 alert firing\\s*test-lag group ${group} is \\d+\\+? s behind \\(15 messages\\)\\s*since \\d+ s ago$`,
+      ),
+    );
+    const row = page.getByTestId('alerts-history').locator('tr[data-state="firing"]');
+    expect(await row.count()).toBe(1);
+    expect(await row.textContent()).toContain(`test-lag${group}`);
   });
 
   it('redraws the throughput chart when new metrics arrive', async () => {

@@ -257,6 +257,23 @@ describe('gateway analytics API', () => {
     });
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toContain('tributary_gateway_live_ticks_total');
+    expect(metrics).toContain('# TYPE kafka_consumergroup_lag gauge');
+  });
+
+  it('lists the alert rules, the defaults when no rules file is given', async () => {
+    const spec = await get('/docs/json');
+    expect(Object.keys(spec.body.paths as object)).toContain('/api/alerts');
+    const { status, body } = await get('/api/alerts');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ source: 'defaults', webhooks: [] });
+    expect((body.rules as Array<{ kind: string }>).map((r) => r.kind)).toEqual([
+      'consumer-lag',
+      'poller-failing',
+      'dead-letters',
+      'freshness',
+      'role-not-ready',
+      'walk-unreconciled',
+    ]);
   });
 
   it('says how to build the dashboard when it is not built', async () => {

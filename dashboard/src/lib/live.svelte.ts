@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type {
+  AlertsSnapshot,
   ClientToServerEvents,
   HistoryPoint,
   LiveUpdate,
@@ -27,6 +28,8 @@ class LiveStore {
   /** raw: replaced wholesale each tick, so no deep proxies are built for it */
   latest = $state.raw<LiveUpdate | null>(null);
   history = $state.raw<HistoryPoint[]>([]);
+  /** the gateway's alert rules' state; sent on connection and whenever an alert changes */
+  alerts = $state.raw<AlertsSnapshot | null>(null);
   receivedAt = $state<number | null>(null);
   now = $state(Date.now());
   error = $state<string | null>(null);
@@ -64,6 +67,9 @@ class LiveStore {
       const first = points[0]?.at ?? Number.POSITIVE_INFINITY;
       const since = (points.at(-1)?.at ?? Date.now()) - HISTORY_MS;
       this.history = [...this.history.filter((p) => p.at < first && p.at > since), ...points];
+    });
+    socket.on('alerts', (snapshot) => {
+      this.alerts = snapshot;
     });
     socket.on('live', (update) => {
       this.latest = update;
