@@ -116,5 +116,7 @@ describe('pollers: backfill with one shared timestamp', () => {
       await source.close();
       await deletePollerTopics(admin, topics);
     }
-  });
+    // The sum of the waits' own deadlines (2 x 120 s + 180 s) plus set-up and checks: when the
+    // machine is slow, a wait that runs out names what did not happen instead of a bare timeout.
+  }, 480_000);
 });
