@@ -13,6 +13,7 @@ export const gatewayRole: RoleDefinition = {
       infra: ctx.infra,
       logger: ctx.logger,
       liveness: ctx.liveness,
+      env: ctx.env,
     });
     return {
       summary: `dashboard ${gateway.url}/ (API docs ${gateway.url}/docs)`,
