@@ -97,7 +97,6 @@ function baseEnv(topics: PollerTopics, sourceUrl: string, extra: Record<string, 
   return {
     ...inject('infraEnv'),
     ...pollerEnv(topics, sourceUrl, { TRIBUTARY_POLL_PAGE_SIZE: '3' }),
-    TRIBUTARY_POLL_SESSION_TIMEOUT_MS: '6000',
     TRIBUTARY_LOG_LEVEL: 'debug',
     ...extra,
   };
