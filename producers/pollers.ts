@@ -131,7 +131,7 @@ export async function startPollers(deps: {
       },
     });
     running.set(name, poller);
-    logger.info({ api: name, instance }, 'polling this API (assigned by the pollers group)');
+    logger.info({ api: name }, 'polling this API (assigned by the pollers group)');
   }
 
   async function stopPoller(name: ApiName, why: string): Promise<void> {
@@ -139,7 +139,7 @@ export async function startPollers(deps: {
     running.delete(name);
     if (poller) {
       await poller.close();
-      logger.info({ api: name, instance, why }, 'stopped polling this API');
+      logger.info({ api: name, why }, 'stopped polling this API');
     }
     // Gauges say what this process does now; the API's new owner reports its own.
     for (const g of [metrics.healthy, metrics.behindSeconds, metrics.lastSuccess]) g.remove({ api: name });
