@@ -10,9 +10,9 @@ import { apiOfPartition, apiPartition, ownershipAssigner } from './ownership.ts'
  * This process's membership of the pollers' group (producers/ownership.ts): a consumer of the
  * poller-state topic whose only job is to be assigned partitions, i.e. APIs. It reads nothing it
  * uses and commits nothing. Each join (GROUP_JOIN) hands the APIs of the new assignment to
- * `onAssignment`, in order; a crash voids the assignment (`onLost`): kafkajs leaves the group, so
- * another member is given those APIs at once, and this process gets an assignment again when its
- * consumer rejoins.
+ * `onAssignment`, in order; a crash is reported (`onLost`): kafkajs leaves the group, so another
+ * member may be given those APIs (whose producers then fence this process's), and this process gets
+ * an assignment again when its consumer rejoins.
  */
 export interface Ownership {
   /** joins the group; throws when the consumer cannot connect or subscribe */

@@ -220,9 +220,12 @@ export async function startPollers(deps: {
       currentMember = memberId;
       reconcile(apis, 'the pollers group gave it to another instance');
     },
+    // The pollers keep running while the consumer rejoins: stopping them would only delay the
+    // recovery (a poller stuck on a Kafka outage closes slowly), and should the group give an API
+    // to another process meanwhile, that owner's producer fences this one, which then stops.
     onLost: (reason) => {
       currentMember = undefined;
-      reconcile([], reason);
+      logger.warn({ group: options.groupId, reason }, 'out of the pollers group until its consumer rejoins');
     },
   });
   try {
