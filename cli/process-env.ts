@@ -1,8 +1,10 @@
 import { type Static, Type } from 'typebox';
 import { ConfigError } from '../common/errors.ts';
+import { InstanceEnv } from '../common/instance.ts';
 
 /** Settings every Tributary process reads, whatever roles it runs. */
 export const ProcessEnv = Type.Object({
+  ...InstanceEnv.properties,
   TRIBUTARY_LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'fatal, error, warn, info, debug or trace' },

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import { readEnv } from '../common/env.ts';
 import { describeError } from '../common/errors.ts';
+import { instanceId } from '../common/instance.ts';
 import { createLogger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { startOpsServer } from '../common/ops-server.ts';
@@ -34,14 +35,20 @@ export async function runRolesProcess(
   const settings = readEnv(ProcessEnv, env);
   const stall = stallSettings(settings);
   const level = settings.TRIBUTARY_LOG_LEVEL;
-  const log = createLogger('tributary', level);
+  const instance = instanceId(env);
+  const log = createLogger('tributary', level, { instance });
   const defs = typeof roles === 'function' ? roles(env) : roles;
 
   const roleMetrics: RoleMetrics[] = [];
   let closing: Promise<void> | undefined;
   const supervisor = createRoleSupervisor({
     defs,
-    context: (def, liveness) => ({ infra, env, logger: createLogger(def.name, level), liveness }),
+    context: (def, liveness) => ({
+      infra,
+      env,
+      logger: createLogger(def.name, level, { instance }),
+      liveness,
+    }),
     stall,
     metrics: roleMetrics,
     log,

@@ -8,7 +8,8 @@ import pretty from 'pino-pretty';
  */
 export type Logger = pino.Logger;
 
-export function createLogger(name: string, level = 'info'): Logger {
+/** `fields` go into every line, e.g. `{ instance }` (common/instance.ts). */
+export function createLogger(name: string, level = 'info', fields: Record<string, string> = {}): Logger {
   const destination = process.stderr.isTTY
     ? pretty({
         destination: 2,
@@ -18,7 +19,7 @@ export function createLogger(name: string, level = 'info'): Logger {
         translateTime: 'HH:MM:ss.l',
       })
     : pino.destination(2);
-  return pino({ name, level, base: { pid: process.pid } }, destination);
+  return pino({ name, level, base: { pid: process.pid, ...fields } }, destination);
 }
 
 /** A logger that writes nothing: for health probes whose failures are the expected answer. */

@@ -79,6 +79,41 @@ export async function waitForTopicsReady(
 }
 
 /**
+ * Raises the partition count of existing topics to `count` where it is lower (never lowers it) and
+ * waits until the new partitions are usable. Returns the names it grew. Records already written
+ * stay where they are: only keys written from now on hash over the new count.
+ */
+export async function addPartitionsReady(
+  admin: Admin,
+  topics: ReadonlyArray<{ topic: string; count: number }>,
+  opts: TopicLifecycleOptions = {},
+): Promise<string[]> {
+  if (topics.length === 0) return [];
+  const grown = new Set<string>();
+  const names = topics.map((t) => t.topic);
+  await untilDone(`adding partitions to ${names.join(', ')}`, names, opts, async () => {
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: names });
+    const short = topics.filter(
+      (t) => (metadata.find((m) => m.name === t.topic)?.partitions.length ?? 0) < t.count,
+    );
+    if (short.length > 0) {
+      for (const t of short) grown.add(t.topic);
+      await admin
+        .createPartitions({ topicPartitions: short.map((t) => ({ topic: t.topic, count: t.count })) })
+        .catch((err: unknown) => {
+          // another process grew it meanwhile: the count is checked just below
+          if (!kafkaErrorTypes(err).includes('INVALID_PARTITIONS')) throw err;
+        });
+    }
+    await assertUsable(
+      admin,
+      topics.map((t) => ({ topic: t.topic, numPartitions: t.count })),
+    );
+  });
+  return names.filter((n) => grown.has(n));
+}
+
+/**
  * Deletes those of the topics that exist and waits until every one of them is gone, so that a topic
  * of the same name can be created right after. Returns the names it deleted.
  */

@@ -1,4 +1,5 @@
 import client from 'prom-client';
+import { clientId, instanceId } from '../common/instance.ts';
 import { createKafka } from '../common/kafka.ts';
 import { createLiveness, type Liveness, registerLivenessMetrics } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
@@ -44,6 +45,8 @@ export async function startGateway(deps: {
   liveness?: Liveness;
   /** reconcile poller walks (gateway/walks/options.ts); the role and server.ts pass it */
   walks?: WalksOptions;
+  /** where TRIBUTARY_INSTANCE_ID is read (common/instance.ts); the process environment by default */
+  env?: NodeJS.ProcessEnv;
 }): Promise<Gateway> {
   const { options, logger } = deps;
   const metrics = createRoleMetrics('gateway');
@@ -58,7 +61,8 @@ export async function startGateway(deps: {
   const pool = createReadOnlyPool(options.postgresUrl ?? deps.infra.postgres.url);
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   // few retries: a tick that cannot reach Kafka reports it and the next tick tries again
-  const kafka = createKafka(deps.infra.kafka, 'tributary-gateway', logger, { retries: 2 });
+  const env = deps.env ?? process.env;
+  const kafka = createKafka(deps.infra.kafka, clientId('gateway', env), logger, { retries: 2 });
   const admin = kafka.admin();
   const closers: Array<() => Promise<unknown>> = [() => pool.end()];
   const closeAll = async () => {
@@ -75,6 +79,7 @@ export async function startGateway(deps: {
       admin,
       topic: options.metricsTopic,
       aggregator,
+      instance: instanceId(env),
       sinks: [replays],
       logger,
       onInvalid: () => invalid.inc(),

@@ -15,6 +15,7 @@ export const gatewayRole: RoleDefinition = {
       logger: ctx.logger,
       liveness: ctx.liveness,
       walks: walksOptions(ctx.env),
+      env: ctx.env,
     });
     return {
       summary: `dashboard ${gateway.url}/ (API docs ${gateway.url}/docs)`,

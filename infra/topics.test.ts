@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { API_NAMES } from '../producers/apis.ts';
 import { TOPICS, topicConfigs } from './topics.ts';
 
 describe('topic declarations', () => {
@@ -15,7 +16,8 @@ describe('topic declarations', () => {
     for (const name of ['gold.enrichment-jobs', '_tributary.poller-state', '_tributary.processor-state']) {
       expect(byName.get(name)?.configEntries).toContainEqual({ name: 'cleanup.policy', value: 'compact' });
     }
-    expect(byName.get('_tributary.poller-state')?.numPartitions).toBe(1);
+    // one partition per polled API: the pollers' group assigns them (producers/ownership.ts)
+    expect(byName.get('_tributary.poller-state')?.numPartitions).toBe(API_NAMES.length);
     expect(new Set(TOPICS.map((t) => t.name)).size).toBe(TOPICS.length);
   });
 

@@ -1,5 +1,5 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
-import { createTopicsReady, type TopicLifecycleOptions } from '../common/topic-admin.ts';
+import { addPartitionsReady, createTopicsReady, type TopicLifecycleOptions } from '../common/topic-admin.ts';
 
 /**
  * Every topic of the pipeline, declared once. Raw topics and the gold topic share a partition count
@@ -7,8 +7,8 @@ import { createTopicsReady, type TopicLifecycleOptions } from '../common/topic-a
  */
 export interface TopicSpec {
   name: string;
-  /** 'data' topics use the configured partition count; 'single' ones one partition */
-  partitions: 'data' | 'single';
+  /** 'data' topics use the configured partition count; 'single' ones one partition; a number is fixed */
+  partitions: 'data' | 'single' | number;
   cleanup: 'delete' | 'compact';
   /** retention in ms for delete topics; -1 keeps forever */
   retentionMs: number;
@@ -62,10 +62,12 @@ export const TOPICS: readonly TopicSpec[] = [
   },
   {
     name: '_tributary.poller-state',
-    partitions: 'single',
+    // One partition per polled API (producers/apis.ts, API_NAMES; producers/ownership.ts): the
+    // pollers' consumer group assigns these partitions, so it decides which process polls which API.
+    partitions: 2,
     cleanup: 'compact',
     retentionMs: -1,
-    doc: 'poller cursors, written in the same transaction as the records',
+    doc: 'poller cursors, one partition per API, written in the same transaction as the records',
   },
   {
     name: '_tributary.processor-state',
@@ -93,7 +95,7 @@ export const TOPICS: readonly TopicSpec[] = [
 export function topicConfigs(partitions: number, specs: readonly TopicSpec[] = TOPICS): ITopicConfig[] {
   return specs.map((t) => ({
     topic: t.name,
-    numPartitions: t.partitions === 'data' ? partitions : 1,
+    numPartitions: t.partitions === 'data' ? partitions : t.partitions === 'single' ? 1 : t.partitions,
     replicationFactor: -1,
     configEntries: [
       { name: 'cleanup.policy', value: t.cleanup },
@@ -103,8 +105,10 @@ export function topicConfigs(partitions: number, specs: readonly TopicSpec[] = T
 }
 
 /**
- * Creates the topics that do not exist yet (existing ones are left as they are) and returns once all
- * of them are usable: leaders elected and answering (common/topic-admin.ts). Returns the created names.
+ * Creates the topics that do not exist yet and returns once all of them are usable: leaders elected
+ * and answering (common/topic-admin.ts). Existing topics are left as they are, except that a topic
+ * declared with a fixed partition count gets the partitions it lacks (the poller-state topic had
+ * one before it had one per API). Returns the created names.
  */
 export async function ensureTopics(
   admin: Admin,
@@ -112,5 +116,10 @@ export async function ensureTopics(
   specs: readonly TopicSpec[] = TOPICS,
   opts: TopicLifecycleOptions = {},
 ): Promise<string[]> {
-  return createTopicsReady(admin, topicConfigs(partitions, specs), opts);
+  const created = await createTopicsReady(admin, topicConfigs(partitions, specs), opts);
+  const fixed = specs.flatMap((t) =>
+    typeof t.partitions === 'number' ? [{ topic: t.name, count: t.partitions }] : [],
+  );
+  await addPartitionsReady(admin, fixed, opts);
+  return created;
 }

@@ -1,5 +1,37 @@
 import { type Kafka, Partitioners, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
+import { TributaryError } from '../common/errors.ts';
 import { sendWithinLimits, type TopicLimits } from '../common/kafka-limits.ts';
+
+/**
+ * The broker refused this producer's transaction because another producer initialised the same
+ * transactional id since: the poller's API was given to another process (or something outside the
+ * pollers' group writes with that id). Not retriable by this producer: it stays fenced for good.
+ */
+export class ProducerFencedError extends TributaryError {
+  constructor(
+    readonly transactionalId: string,
+    cause: unknown,
+  ) {
+    super(
+      `another producer initialised transactional id ${transactionalId}: this one is fenced, its open transaction was aborted`,
+      { retriable: false, cause },
+    );
+  }
+}
+
+/** Kafka's answers to a producer whose epoch is no longer current (47 INVALID_PRODUCER_EPOCH, 90 PRODUCER_FENCED). */
+export function isFencedError(err: unknown): boolean {
+  for (
+    let e = err as { type?: string; code?: number; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e instanceof ProducerFencedError) return true;
+    if (e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED' || e.code === 47 || e.code === 90)
+      return true;
+  }
+  return false;
+}
 
 /**
  * One Kafka transaction per page: the page's records, its dead-letter records and the poller's new
@@ -64,6 +96,7 @@ export function createPageCommitter(deps: {
       const p = producer;
       if (!p) throw new Error('page committer used before open()');
       const tx = await p.transaction();
+      const began = Date.now();
       try {
         const sent: RecordMetadata[] = [];
         const send = async (topicMessages: TopicMessages[]) => {
@@ -74,7 +107,11 @@ export function createPageCommitter(deps: {
         hooks?.beforeCommit?.();
         await tx.commit();
       } catch (err) {
-        if (tx.isActive()) await tx.abort().catch(() => {}); // best effort: the caller replaces this committer
+        if (tx.isActive()) await tx.abort().catch(() => {}); // the commit's own error is what matters
+        // The broker also bumps the epoch of a transaction it expired (open longer than its
+        // timeout): that one is this producer's own doing, an ordinary failure, not a takeover.
+        if (isFencedError(err) && Date.now() - began < deps.transactionTimeoutMs)
+          throw new ProducerFencedError(deps.transactionalId, err);
         throw err;
       }
     },

@@ -19,6 +19,10 @@ describe('pollers options', () => {
       },
     });
     expect(transactionalId(o, 'workspaces')).toBe('tributary.poller.workspaces');
+    // the group that gives each API to one process: derived from the same prefix, so two pollers
+    // processes that share transactional ids always share the group too
+    expect(o.groupId).toBe('tributary.poller.owners');
+    expect(pollersOptions({ TRIBUTARY_POLL_TRANSACTIONAL_ID_PREFIX: 'x.p' }).groupId).toBe('x.p.owners');
   });
 
   it('reads the environment and names the field that is wrong', () => {

@@ -33,7 +33,7 @@ export const PollersEnv = Type.Object({
   TRIBUTARY_POLLERS: Type.String({
     default: API_NAMES.join(','),
     minLength: 1,
-    description: `a comma-separated list of the pollers to run (${API_NAMES.join(', ')})`,
+    description: `a comma-separated list of the APIs this process may poll (${API_NAMES.join(', ')}); the pollers group gives each API to one process`,
   }),
   TRIBUTARY_POLL_INTERVAL_MS: Ms(1000, 10, 'the pause between two walks of a feed in ms (>= 10)'),
   TRIBUTARY_POLL_PAGE_SIZE: Type.Integer({
@@ -57,13 +57,21 @@ export const PollersEnv = Type.Object({
   TRIBUTARY_POLL_TRANSACTIONAL_ID_PREFIX: Type.String({
     default: 'tributary.poller',
     minLength: 1,
-    description: 'the prefix of the pollers’ Kafka transactional ids (one id per poller: <prefix>.<api>)',
+    description:
+      'the prefix of the pollers’ Kafka transactional ids (one id per API: <prefix>.<api>) and of their consumer group (<prefix>.owners)',
   }),
   TRIBUTARY_POLL_TRANSACTION_TIMEOUT_MS: Ms(
     30_000,
     1000,
     'the Kafka transaction timeout in ms: how long a dead poller’s open transaction can block readers',
   ),
+  TRIBUTARY_POLL_SESSION_TIMEOUT_MS: Type.Integer({
+    default: 10_000,
+    minimum: 6000,
+    maximum: 300_000,
+    description:
+      'how long (ms, 6000-300000) the pollers group waits for a silent pollers process before giving its APIs to another; lower takes over faster after a crash',
+  }),
   TRIBUTARY_RAW_WORKSPACES_TOPIC: TopicName('raw.workspaces', 'the raw workspaces topic name'),
   TRIBUTARY_RAW_JOBS_TOPIC: TopicName('raw.enrichment-jobs', 'the raw enrichment-jobs topic name'),
   TRIBUTARY_DLQ_WORKSPACES_TOPIC: TopicName('dlq.raw.workspaces', 'the workspaces dead-letter topic name'),
@@ -93,6 +101,9 @@ export interface PollersOptions {
   retry: RetryPolicy;
   transactionalIdPrefix: string;
   transactionTimeoutMs: number;
+  /** the pollers' consumer group: it decides which process polls which API (ownership.ts) */
+  groupId: string;
+  sessionTimeoutMs: number;
   topics: Record<ApiName, ApiTopics> & { state: string; metrics: string; walks: string };
 }
 
@@ -140,6 +151,8 @@ export function pollersOptions(env: NodeJS.ProcessEnv = process.env): PollersOpt
     },
     transactionalIdPrefix: e.TRIBUTARY_POLL_TRANSACTIONAL_ID_PREFIX,
     transactionTimeoutMs: e.TRIBUTARY_POLL_TRANSACTION_TIMEOUT_MS,
+    groupId: `${e.TRIBUTARY_POLL_TRANSACTIONAL_ID_PREFIX}.owners`,
+    sessionTimeoutMs: e.TRIBUTARY_POLL_SESSION_TIMEOUT_MS,
     topics: {
       workspaces: { raw: e.TRIBUTARY_RAW_WORKSPACES_TOPIC, dlq: e.TRIBUTARY_DLQ_WORKSPACES_TOPIC },
       'enrichment-jobs': {

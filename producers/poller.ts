@@ -5,7 +5,7 @@ import type { Probe } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { type RetryPolicy, sleep, withRetry } from '../common/retry.ts';
 import type { ApiSpec } from './apis.ts';
-import type { PageCommitter } from './committer.ts';
+import { isFencedError, type PageCommitter } from './committer.ts';
 import type { PollerMetrics } from './metrics.ts';
 import type { ApiTopics } from './options.ts';
 import { buildPage } from './page.ts';
@@ -42,6 +42,12 @@ export interface PollerDeps {
   probe?: Probe;
   /** builds each walk's summary for the walks topic (producers/walks.ts); none when absent */
   walks?: WalkRecorder;
+  /**
+   * The producer was fenced while this poller was not asked to stop: another producer took the
+   * API's transactional id. The poller has stopped for good (`done` resolves); its probe is left
+   * in place, still due and naming the error, for the owner to remove once it knows why.
+   */
+  onFenced?: (err: unknown) => void;
 }
 
 export interface Poller {
@@ -67,6 +73,7 @@ export function createPoller(deps: PollerDeps): Poller {
   const stop = new AbortController();
   let healthy = false;
   let session: Session | undefined;
+  let fenced = false;
 
   async function openSession(): Promise<Session> {
     const committer = deps.createCommitter();
@@ -183,7 +190,10 @@ export function createPoller(deps: PollerDeps): Poller {
     } while (cursor);
   }
 
-  /** 'source': unavailable after retries; 'request': rejected (400/401/404), needs a fix; 'kafka': Kafka or registry */
+  /**
+   * 'source': unavailable after retries; 'request': rejected (400/401/404), needs a fix; 'kafka':
+   * Kafka or registry ('fenced', counted in the loop: another producer took the transactional id)
+   */
   function onFailure(err: unknown): void {
     healthy = false;
     metrics.healthy.set(labels, 0);
@@ -210,6 +220,23 @@ export function createPoller(deps: PollerDeps): Poller {
         }
       } catch (err) {
         if (stop.signal.aborted && err === stop.signal.reason) break;
+        if (isFencedError(err)) {
+          healthy = false;
+          metrics.healthy.set(labels, 0);
+          if (stop.signal.aborted) {
+            // Asked to stop (the API was given to another process) and the new owner was faster.
+            logger.info(
+              { api: api.name },
+              'poller handed over: the new owner fenced the page in flight (aborted; it polls again from the last committed page)',
+            );
+          } else {
+            fenced = true;
+            metrics.errors.inc({ ...labels, kind: 'fenced' });
+            deps.probe?.failed(err);
+            deps.onFenced?.(err);
+          }
+          break;
+        }
         onFailure(err);
         // After a source failure the producer and state are intact; after anything else (Kafka, the
         // registry) the last commit's outcome is unknown: rebuild both from the state topic.
@@ -220,7 +247,7 @@ export function createPoller(deps: PollerDeps): Poller {
       }
       await sleep(deps.intervalMs, stop.signal).catch(() => {}); // aborted by close(): the loop ends
     }
-    deps.probe?.remove();
+    if (!fenced) deps.probe?.remove();
     await session?.committer.close();
   }
 

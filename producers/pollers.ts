@@ -1,28 +1,36 @@
 import type { Kafka } from 'kafkajs';
+import { describeError } from '../common/errors.ts';
+import { clientId, instanceId } from '../common/instance.ts';
 import { createKafka } from '../common/kafka.ts';
 import { createTopicLimits } from '../common/kafka-limits.ts';
-import type { Liveness } from '../common/liveness.ts';
+import type { Liveness, Probe } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics, startMetricsReporter } from '../common/metrics.ts';
 import { createSchemaRegistry, registerValueSchema } from '../common/registry.ts';
 import type { InfraOptions } from '../infra/options.ts';
-import { APIS } from './apis.ts';
+import { APIS, type ApiName } from './apis.ts';
 import { createPageCommitter } from './committer.ts';
 import { createPollerMetrics, type PollerMetrics } from './metrics.ts';
 import { type PollersOptions, transactionalId } from './options.ts';
+import { createOwnership, ownerOf } from './owners.ts';
 import { createPoller, type Poller } from './poller.ts';
 import { createSourceClient, type SourceExchange } from './source-client.ts';
 import { createStateStore } from './state-store.ts';
+import { assertStatePartitions } from './state-topic.ts';
 import { createWalkRecorder } from './walks.ts';
 
 /**
  * The one place of the pollers role that builds connections: one kafkajs client, one registry
- * client, one source client, then one poller per configured API, all running concurrently.
+ * client, one source client. Which APIs this process polls is not configured but assigned: every
+ * pollers process joins the pollers' group (owners.ts, ownership.ts), which gives each API to
+ * exactly one of them; a poller is started for each API assigned here and stopped (finishing its
+ * page in flight) when the group takes it away.
  */
 export interface RunningPollers {
-  pollers: Poller[];
+  /** the pollers running now (the group's assignment changes them) */
+  pollers(): Poller[];
   metrics: RoleMetrics;
-  /** stops every poller (each finishes and commits its page in flight), then disconnects; once */
+  /** stops every poller (each finishes and commits its page in flight), then leaves the group; once */
   close(): Promise<void>;
 }
 
@@ -33,14 +41,27 @@ export async function startPollers(deps: {
   /** every source request with its outcome (tests use it to measure Retry-After waits) */
   onExchange?: (exchange: SourceExchange) => void;
   kafka?: Kafka;
-  /** the role's liveness: each poller reports its walks */
+  /** the role's liveness: each poller reports its walks, the group consumer its membership */
   liveness?: Liveness;
+  /** where TRIBUTARY_INSTANCE_ID is read (common/instance.ts); the process environment by default */
+  env?: NodeJS.ProcessEnv;
 }): Promise<RunningPollers> {
   const { options, logger } = deps;
-  const kafka = deps.kafka ?? createKafka(deps.infra.kafka, 'tributary-pollers', deps.logger);
+  const env = deps.env ?? process.env;
+  const instance = instanceId(env);
+  const kafka = deps.kafka ?? createKafka(deps.infra.kafka, clientId('pollers', env), deps.logger);
   const registry = createSchemaRegistry(deps.infra.registry);
   const roleMetrics = createRoleMetrics('pollers');
   const metrics = createPollerMetrics(roleMetrics);
+
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await assertStatePartitions(admin, options.topics.state);
+  } catch (err) {
+    await admin.disconnect();
+    throw err;
+  }
 
   const source = createSourceClient({
     baseUrl: options.sourceUrl,
@@ -55,7 +76,7 @@ export async function startPollers(deps: {
     kafka,
     topic: options.topics.state,
     groupPrefix: options.transactionalIdPrefix,
-    // Another poller's open transaction holds readers back until it ends or times out.
+    // A fenced predecessor's open transaction holds readers back until it is aborted or times out.
     timeoutMs: options.transactionTimeoutMs + 60_000,
     overlapMs: options.overlapMs,
   });
@@ -75,10 +96,16 @@ export async function startPollers(deps: {
     onError: (err) => logger.warn({ err: (err as Error).message }, 'metrics snapshot not published'),
   });
 
-  const pollers = options.pollers.map((name) => {
+  const running = new Map<ApiName, Poller>();
+  /** APIs whose producer was fenced while assigned here: their probes stay (stalled) until resolved */
+  const fenced = new Map<ApiName, Probe | undefined>();
+  let closing = false;
+
+  function startPoller(name: ApiName): void {
     const api = APIS[name];
     const topics = options.topics[name];
-    return createPoller({
+    const probe = deps.liveness?.probe(`poller ${name}`, 'poller');
+    const poller = createPoller({
       api,
       topics,
       source,
@@ -90,8 +117,13 @@ export async function startPollers(deps: {
       pageSize: options.pageSize,
       overlapMs: options.overlapMs,
       retry: options.retry,
-      probe: deps.liveness?.probe(`poller ${name}`, 'poller'),
+      probe,
       walks,
+      onFenced: (err) => {
+        if (running.get(name) === poller) running.delete(name);
+        fenced.set(name, probe);
+        void explainFence(name, err);
+      },
       createCommitter: () =>
         createPageCommitter({
           kafka,
@@ -104,21 +136,136 @@ export async function startPollers(deps: {
         return (record) => registry.encode(id, record);
       },
     });
-  });
-  logger.info({ pollers: options.pollers, source: options.sourceUrl }, 'pollers started');
+    running.set(name, poller);
+    logger.info({ api: name }, 'polling this API (assigned by the pollers group)');
+  }
 
-  let closing: Promise<void> | undefined;
+  async function stopPoller(name: ApiName, why: string): Promise<void> {
+    const poller = running.get(name);
+    running.delete(name);
+    if (poller) {
+      await poller.close();
+      logger.info({ api: name, why }, 'stopped polling this API');
+    }
+    // Gauges say what this process does now; the API's new owner reports its own.
+    for (const g of [metrics.healthy, metrics.behindSeconds, metrics.lastSuccess]) g.remove({ api: name });
+  }
+
+  /**
+   * A fence while the group still had the API here: either the group moved it and this process
+   * has not heard yet (the next join says so), or a producer outside the group writes with the
+   * API's transactional id. The group's record tells which; the poller stays stopped either way.
+   */
+  async function explainFence(name: ApiName, err: unknown): Promise<void> {
+    const id = transactionalId(options, name);
+    let owner: Awaited<ReturnType<typeof ownerOf>>;
+    try {
+      owner = await ownerOf(admin, options.groupId, options.topics.state, name);
+    } catch (e) {
+      logger.warn({ api: name, err: describeError(e) }, 'could not ask the pollers group who owns the API');
+    }
+    const fields = {
+      api: name,
+      instance,
+      transactionalId: id,
+      group: options.groupId,
+      err: describeError(err),
+    };
+    if (owner === undefined) {
+      logger.warn(
+        fields,
+        `fenced while the pollers group rebalances: another instance takes ${name} over; this one stops polling it`,
+      );
+    } else if (owner.memberId !== currentMember) {
+      const who = `${owner.clientId} on ${owner.host}`;
+      logger.warn(
+        { ...fields, owner: who },
+        `another instance took ${name} over (${who}): this one stops polling it`,
+      );
+    } else {
+      logger.error(
+        fields,
+        `another producer with transactional id ${id} took ${name} over while the pollers group ${options.groupId} assigns it to this instance (${instance}): a process outside the group (an older pollers version, or a second pipeline with the same TRIBUTARY_POLL_TRANSACTIONAL_ID_PREFIX) polls it. This instance stops polling ${name} and reports itself stalled until the group assigns it again; stop the other writer`,
+      );
+    }
+  }
+
+  let currentMember: string | undefined;
+  let queue: Promise<void> = Promise.resolve();
+  /** Applies an assignment (in order): stop what was taken away, start what was given. */
+  function reconcile(assigned: readonly ApiName[], why: string): void {
+    queue = queue
+      .then(async () => {
+        const want = new Set(closing ? [] : assigned.filter((a) => options.pollers.includes(a)));
+        for (const name of [...running.keys()]) if (!want.has(name)) await stopPoller(name, why);
+        for (const [name, probe] of [...fenced]) {
+          // A new assignment settles a fence: taken away (a handover) or given again (start over).
+          fenced.delete(name);
+          probe?.remove();
+          if (!want.has(name))
+            logger.info({ api: name }, 'the fenced API went to another instance: handover complete');
+        }
+        for (const name of want) if (!running.has(name)) startPoller(name);
+      })
+      .catch((err) =>
+        logger.error({ err: describeError(err) }, 'applying the pollers group assignment failed'),
+      );
+  }
+
+  const ownership = createOwnership({
+    kafka,
+    groupId: options.groupId,
+    topic: options.topics.state,
+    eligible: options.pollers,
+    running: () => [...running.keys()],
+    instance,
+    sessionTimeoutMs: options.sessionTimeoutMs,
+    logger,
+    probe: deps.liveness?.probe(`group ${options.groupId} (poller ownership)`),
+    onAssignment: (apis, memberId) => {
+      currentMember = memberId;
+      reconcile(apis, 'the pollers group gave it to another instance');
+    },
+    // The pollers keep running while the consumer rejoins: stopping them would only delay the
+    // recovery (a poller stuck on a Kafka outage closes slowly), and should the group give an API
+    // to another process meanwhile, that owner's producer fences this one, which then stops.
+    onLost: (reason) => {
+      currentMember = undefined;
+      logger.warn({ group: options.groupId, reason }, 'out of the pollers group until its consumer rejoins');
+    },
+  });
+  try {
+    await ownership.start();
+  } catch (err) {
+    await reporter
+      .stop()
+      .catch((e) => logger.warn({ err: describeError(e) }, 'metrics reporter did not stop'));
+    await walks.close();
+    await admin.disconnect();
+    throw err;
+  }
+  logger.info(
+    { may: options.pollers, group: options.groupId, instance, source: options.sourceUrl },
+    'pollers started; the group assigns the APIs',
+  );
+
+  let closed: Promise<void> | undefined;
   return {
-    pollers,
+    pollers: () => [...running.values()],
     metrics: roleMetrics,
     close() {
-      closing ??= (async () => {
-        await Promise.all(pollers.map((p) => p.close()));
+      closed ??= (async () => {
+        // Pages in flight first: leaving the group first would let the next owner fence them.
+        closing = true;
+        reconcile([], 'the process is stopping');
+        await queue;
+        await ownership.close();
         await walks.close();
         await reporter.stop();
+        await admin.disconnect();
         logger.info('pollers stopped');
       })();
-      return closing;
+      return closed;
     },
   };
 }

@@ -13,9 +13,10 @@ export const pollersRole: RoleDefinition = {
       options,
       logger: ctx.logger,
       liveness: ctx.liveness,
+      env: ctx.env,
     });
     return {
-      summary: `${options.pollers.join(' + ')} from ${options.sourceUrl} every ${options.intervalMs} ms`,
+      summary: `${options.pollers.join(' + ')} as the pollers group ${options.groupId} assigns them, from ${options.sourceUrl} every ${options.intervalMs} ms`,
       metrics: [running.metrics],
       close: running.close,
     };

@@ -3,6 +3,8 @@ import type { Kafka, Message } from 'kafkajs';
 import { RemoteError } from '../common/errors.ts';
 import { waitFor } from '../common/wait-for.ts';
 import { type OffsetRange, readRanges } from '../ops/reader.ts';
+import { isApiName } from './apis.ts';
+import { apiPartition } from './ownership.ts';
 import { HEADERS } from './page.ts';
 import {
   type Cursor,
@@ -51,21 +53,27 @@ export function createStateStore(deps: {
     }
   }
 
-  /** The last committed state of `poller`, or undefined when it never committed one. */
-  async function read(poller: string): Promise<PollerState | PollerStateV1 | undefined> {
+  /**
+   * The last committed value of `poller`'s key in each of `partitions` that holds one (null: a
+   * tombstone, the state was deleted on purpose).
+   */
+  async function readLatest(
+    poller: string,
+    partitions: ReadonlySet<number>,
+  ): Promise<Map<number, string | null>> {
     // The end offsets are taken after the caller initialised its transactions, so the caller's
     // own last transaction is already committed or aborted below them.
     const pending = await withAdmin(async (admin) => {
       const offsets = await admin.fetchTopicOffsets(topic);
       return new Map(
         offsets
-          .filter((o) => BigInt(o.high) > BigInt(o.low))
+          .filter((o) => partitions.has(o.partition) && BigInt(o.high) > BigInt(o.low))
           .map((o) => [o.partition, BigInt(o.high)] as const),
       );
     });
-    if (pending.size === 0) return undefined;
+    const latest = new Map<number, string | null>();
+    if (pending.size === 0) return latest;
 
-    let latest: string | undefined;
     let failure: unknown;
     // kafkajs consumers need a group; autoCommit is off, so it holds no offsets and goes away.
     const consumer = kafka.consumer({
@@ -84,16 +92,16 @@ export function createStateStore(deps: {
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
-        eachMessage: async ({ message }) => {
-          if (message.key?.toString() !== poller) return;
-          // null is a tombstone: the state was deleted on purpose, start over.
-          latest = message.value === null ? undefined : message.value.toString();
+        eachMessage: async ({ partition, message }) => {
+          // Other partitions belong to other APIs (their writers' open transactions are no concern).
+          if (!partitions.has(partition) || message.key?.toString() !== poller) return;
+          latest.set(partition, message.value === null ? null : message.value.toString());
         },
       });
       await waitFor(() => pending.size === 0, {
         timeoutMs: deps.timeoutMs,
         intervalMs: 50,
-        what: `the end of ${topic}`,
+        what: `the end of ${topic} (partitions ${[...partitions].join(', ')})`,
       });
     } catch (err) {
       failure = err;
@@ -107,7 +115,29 @@ export function createStateStore(deps: {
         { retriable: true, cause: failure },
       );
     }
-    return latest === undefined ? undefined : parseState(latest);
+    return latest;
+  }
+
+  /**
+   * The last committed state of `poller`, or undefined when it never committed one (or it was
+   * deleted). It lives in the API's own partition (producers/ownership.ts). A state topic that had
+   * fewer partitions before (one, up to 0.x) holds it where the key hashed to: read there only
+   * while the own partition has none, and the newest (committedAt) wins if several do.
+   */
+  async function read(poller: string): Promise<PollerState | PollerStateV1 | undefined> {
+    const own = isApiName(poller) ? apiPartition(poller) : 0;
+    const mine = await readLatest(poller, new Set([own]));
+    if (mine.has(own)) {
+      const v = mine.get(own);
+      return v === null || v === undefined ? undefined : parseState(v);
+    }
+    const count = await withAdmin(async (admin) => (await admin.fetchTopicOffsets(topic)).length);
+    const others = new Set(Array.from({ length: count }, (_, p) => p).filter((p) => p !== own));
+    if (others.size === 0) return undefined;
+    const states = [...(await readLatest(poller, others)).values()]
+      .filter((v): v is string => v !== null)
+      .map((v) => parseState(v));
+    return states.sort((a, b) => b.committedAt - a.committedAt)[0];
   }
 
   /** The versions (key, at) of the window's records, from each offset to the current end. */
@@ -162,7 +192,9 @@ export function createStateStore(deps: {
 
   return {
     message(poller, state) {
-      return { topic, messages: [{ key: poller, value: serializeState(state) }] };
+      // In the API's own partition: the group's assignment of that partition is the API's ownership.
+      const partition = isApiName(poller) ? apiPartition(poller) : undefined;
+      return { topic, messages: [{ key: poller, value: serializeState(state), partition }] };
     },
 
     async load(poller, topics) {

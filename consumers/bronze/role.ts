@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { RoleDefinition } from '../../cli/roles.ts';
+import { clientId } from '../../common/instance.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
 import type { BatchConsumer } from '../shared/batch-consumer.ts';
 import { consumerConfig } from '../shared/consumer-config.ts';
@@ -23,7 +24,7 @@ export const bronzeRole: RoleDefinition = {
     const metrics = createRoleMetrics('bronze');
     const clients = await createRoleClients({
       infra,
-      clientId: 'tributary-bronze',
+      clientId: clientId('bronze', env),
       metrics,
       metricsTopic: options.metricsTopic,
       logger,

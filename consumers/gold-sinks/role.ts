@@ -1,6 +1,7 @@
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import type { RoleContext, RoleDefinition, RunningRole } from '../../cli/roles.ts';
+import { clientId } from '../../common/instance.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
 import { consumerConfig } from '../shared/consumer-config.ts';
 import { createDeadLetterQueue } from '../shared/dead-letter.ts';
@@ -31,7 +32,7 @@ async function startGoldSink(
   const metrics = createRoleMetrics(`gold-${sinkName}`);
   const clients = await createRoleClients({
     infra,
-    clientId: `tributary-gold-${sinkName}`,
+    clientId: clientId(`gold-${sinkName}`, env),
     metrics,
     metricsTopic: options.metricsTopic,
     logger,

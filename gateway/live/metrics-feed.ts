@@ -24,6 +24,8 @@ export async function startMetricsFeed(deps: {
   admin: Admin;
   topic: string;
   aggregator: MetricsAggregator;
+  /** this gateway's TRIBUTARY_INSTANCE_ID: part of its group's name, for people reading group lists */
+  instance?: string;
   /** further readers of every snapshot (the replay tracker) */
   sinks?: Array<Pick<MetricsAggregator, 'ingest'>>;
   logger: Logger;
@@ -31,7 +33,10 @@ export async function startMetricsFeed(deps: {
   /** the gateway role's liveness: the feed reports whether its consumer is in its group */
   liveness?: Liveness;
 }): Promise<MetricsFeed> {
-  const groupId = `tributary.gateway.metrics.${randomUUID()}`;
+  // The random part keeps the group this gateway's own even when two gateways were given the same
+  // TRIBUTARY_INSTANCE_ID: a shared group would split the snapshots between them (each dashboard
+  // silently missing some instances' metrics).
+  const groupId = `tributary.gateway.metrics.${deps.instance ? `${deps.instance}.` : ''}${randomUUID()}`;
   let joined = false;
   let error: string | undefined;
   // A crash kafkajs does not restart from is restarted by keepConsumerRunning (same group, so

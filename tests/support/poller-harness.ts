@@ -81,6 +81,9 @@ export function pollerEnv(t: PollerTopics, sourceUrl: string, extra: Record<stri
     TRIBUTARY_POLL_RETRY_MIN_MS: '50',
     TRIBUTARY_POLL_RETRY_MAX_MS: '500',
     TRIBUTARY_POLL_RETRIES: '20',
+    // A pollers process restarted after a kill -9 gets its APIs once the dead member's session in
+    // the pollers' group expires: the broker's minimum, so that restarts resume quickly.
+    TRIBUTARY_POLL_SESSION_TIMEOUT_MS: '6000',
     ...extra,
   };
 }
