@@ -13,6 +13,7 @@ import { ProcessorEnv } from '../consumers/processor/options.ts';
 import { GatewayEnv } from '../gateway/options.ts';
 import { InfraEnv } from '../infra/options.ts';
 import { MockSourceEnv } from '../mock-source/options.ts';
+import { LineageEnv } from '../ops/lineage/options.ts';
 import { OpsEnv } from '../ops/options.ts';
 import { PollersEnv } from '../producers/options.ts';
 import { ProcessEnv } from './process-env.ts';
@@ -30,6 +31,7 @@ export const ENV_CATALOG: Array<{ component: string; schema: TObject }> = [
   { component: 'Gold sinks (consumers/gold-sinks/options.ts)', schema: GoldSinksEnv },
   { component: 'Gateway (gateway/options.ts)', schema: GatewayEnv },
   { component: 'Operator commands (ops/options.ts)', schema: OpsEnv },
+  { component: 'Lineage trace (ops/lineage/options.ts)', schema: LineageEnv },
 ];
 
 export function renderEnvExample(): string {

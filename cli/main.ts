@@ -8,6 +8,7 @@ import { registerResetCommand } from './commands/reset.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTailCommand } from './commands/tail.ts';
+import { registerTraceCommand } from './commands/trace.ts';
 
 /**
  * The `tributary` CLI. Each command file registers itself here; settings are read from the
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerStatusCommand(program);
   registerTailCommand(program);
+  registerTraceCommand(program);
   registerReplayCommand(program);
   registerRebuildGoldCommand(program);
   registerDlqCommand(program);

@@ -16,6 +16,7 @@ import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { type Readiness, registerOpsRoutes } from '../common/ops-server.ts';
 import { BadCursorError } from './analytics/cursor.ts';
+import type { LineageService } from './analytics/lineage.ts';
 import type { Analytics } from './analytics/queries.ts';
 import type { LiveHub } from './live/hub.ts';
 import { attachSocket } from './live/socket.ts';
@@ -27,6 +28,8 @@ import { docsGuard, hostPolicy, installSecurity } from './security.ts';
 export interface AppDeps {
   options: GatewayOptions;
   analytics: Analytics;
+  /** the job lineage trace; without it /api/jobs/{id}/lineage answers 503 */
+  lineage?: LineageService;
   hub: LiveHub;
   metrics: RoleMetrics;
   /** process-level metrics (memory, event loop) served next to the role's */
@@ -112,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<GatewayApp> {
   await app.register(apiRoutes, {
     prefix: '/api',
     analytics: deps.analytics,
+    lineage: deps.lineage,
     token: options.token,
     rateLimitPerMinute: options.rateLimitPerMinute,
     kpiWindowMinutes: options.kpiWindowMinutes,

@@ -4,6 +4,7 @@ import { readEnv } from '../common/env.ts';
 import { ConfigError } from '../common/errors.ts';
 import { requireTokenOffLoopback } from '../common/ops-server.ts';
 import { TOPICS } from '../infra/topics.ts';
+import { type LineageOptions, lineageOptions } from '../ops/lineage/options.ts';
 
 const DLQ_TOPICS = TOPICS.filter((t) => t.name.startsWith('dlq.')).map((t) => t.name);
 const RAW_TOPICS = TOPICS.filter((t) => t.name.startsWith('raw.')).map((t) => t.name);
@@ -126,6 +127,8 @@ export interface GatewayOptions {
   kpiRefreshMs: number;
   kpiWindowMinutes: number;
   dashboardDir: string;
+  /** the trace of GET /api/jobs/{id}/lineage (ops/lineage/options.ts) */
+  lineage: LineageOptions;
 }
 
 export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
@@ -172,6 +175,7 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
     kpiWindowMinutes: e.TRIBUTARY_GATEWAY_KPI_WINDOW_MINUTES,
     dashboardDir:
       e.TRIBUTARY_GATEWAY_DASHBOARD_DIR ?? fileURLToPath(new URL('../dashboard/dist', import.meta.url)),
+    lineage: lineageOptions(env),
   };
 }
 

@@ -2,12 +2,14 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { bearerMatches } from '../../common/ops-server.ts';
+import type { LineageService } from '../analytics/lineage.ts';
 import type { Analytics } from '../analytics/queries.ts';
 import {
   Breakdown,
   DimensionEnum,
   Durations,
   ErrorReply,
+  JobLineage,
   JobsPage,
   JobsQuery,
   Kpis,
@@ -20,6 +22,7 @@ import {
 
 export interface ApiOptions {
   analytics: Analytics;
+  lineage?: LineageService;
   token?: string;
   rateLimitPerMinute: number;
   kpiWindowMinutes: number;
@@ -184,5 +187,33 @@ export const apiRoutes: FastifyPluginAsyncTypebox<ApiOptions> = async (app, opts
       },
     },
     async (req) => analytics.recentJobs(req.query),
+  );
+
+  app.get(
+    '/jobs/:jobId/lineage',
+    {
+      schema: {
+        tags,
+        security,
+        summary:
+          'Where a job came from and where it went: each version of it and of its workspace, from the source request to raw, bronze, gold and the stores (the trace of `tributary trace`)',
+        params: Type.Object({ jobId: Type.String({ format: 'uuid' }) }),
+        response: { 200: JobLineage, 404: ErrorReply, 503: ErrorReply, ...errors },
+      },
+    },
+    async (req, reply) => {
+      if (!opts.lineage) {
+        return reply
+          .code(503)
+          .send({ statusCode: 503, error: 'Service Unavailable', message: 'lineage is not configured' });
+      }
+      const lineage = await opts.lineage.trace(req.params.jobId);
+      if (lineage) return lineage;
+      return reply.code(404).send({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `job ${req.params.jobId} is in no bronze table, gold table or gold collection`,
+      });
+    },
   );
 };
