@@ -5,6 +5,7 @@ import { registerInfraCommands } from './commands/infra.ts';
 import { registerRebuildGoldCommand } from './commands/rebuild-gold.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerResetCommand } from './commands/reset.ts';
+import { registerSchemaCommand } from './commands/schema.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTailCommand } from './commands/tail.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerTailCommand(program);
   registerTraceCommand(program);
+  registerSchemaCommand(program);
   registerReplayCommand(program);
   registerRebuildGoldCommand(program);
   registerDlqCommand(program);
