@@ -58,7 +58,7 @@ const clock = (at: string | null) => (at === null ? '-' : at.replace('T', ' ').r
 const after = (ms: number | null) => (ms === null ? '' : `+${ms.toLocaleString('en-US')} ms`);
 
 function versionTable(v: VersionTrace): string {
-  const table = new Table({ head: ['hop', 'where', 'at (UTC)', 'after'] });
+  const table = new Table({ head: ['hop', 'where', 'at (UTC)', 'after'], style: { compact: true } });
   for (const h of v.hops)
     table.push([h.hop, h.where, clock(h.at), h.after ? `${after(h.afterMs)} (${h.after})` : '']);
   return table.toString();
@@ -88,7 +88,10 @@ export function renderLineage(l: JobLineage): string {
     );
   }
   if (l.deadLetters.length > 0) {
-    const dlq = new Table({ head: ['dead letter', 'at (UTC)', 'of', 'reason', 'from'] });
+    const dlq = new Table({
+      head: ['dead letter', 'at (UTC)', 'of', 'reason', 'from'],
+      style: { compact: true },
+    });
     for (const d of l.deadLetters) {
       dlq.push([
         `${d.topic}/${d.partition}@${d.offset}`,
