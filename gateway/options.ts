@@ -175,7 +175,8 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
     kpiWindowMinutes: e.TRIBUTARY_GATEWAY_KPI_WINDOW_MINUTES,
     dashboardDir:
       e.TRIBUTARY_GATEWAY_DASHBOARD_DIR ?? fileURLToPath(new URL('../dashboard/dist', import.meta.url)),
-    lineage: lineageOptions(env),
+    // the trace reads the gold table this gateway shows
+    lineage: { ...lineageOptions(env), goldTable: e.TRIBUTARY_GATEWAY_GOLD_TABLE },
   };
 }
 

@@ -74,6 +74,8 @@ export async function bronzeWorkspaceVersions(
 
 export interface GoldRow extends StoredRow {
   workspaceId: string;
+  /** the job's created_at: nothing of the job can be on a topic before it */
+  createdAt: string | null;
 }
 
 /** The gold row of the job (`table` is `schema.name` from configuration, escaped here). */
@@ -84,7 +86,7 @@ export async function postgresGoldRow(db: Query, table: string, jobId: string): 
     .join('.');
   const { rows } = await db.query(
     `SELECT workspace_id::text AS workspace_id, status, source_partition, source_offset::text AS source_offset,
-            written_at, job_updated_at, workspace_updated_at
+            written_at, job_updated_at, workspace_updated_at, created_at
        FROM ${quoted} WHERE job_id = $1::uuid`,
     [jobId],
   );
@@ -92,6 +94,7 @@ export async function postgresGoldRow(db: Query, table: string, jobId: string): 
   if (!r) return null;
   return {
     workspaceId: r.workspace_id,
+    createdAt: iso(r.created_at),
     status: r.status,
     partition: r.source_partition,
     offset: r.source_offset,
@@ -116,12 +119,14 @@ export async function mongoGoldDocument(
         written_at: 1,
         job_updated_at: 1,
         workspace_updated_at: 1,
+        created_at: 1,
       },
     },
   )) as Record<string, unknown> | null;
   if (!d) return null;
   return {
     workspaceId: String(d.workspace_id),
+    createdAt: iso(d.created_at),
     status: String(d.status),
     partition: Number(d.source_partition),
     offset: String(d.source_offset),

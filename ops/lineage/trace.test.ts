@@ -47,6 +47,7 @@ describe('assemble', () => {
       jobUpdatedAt: at(1000).toISOString(),
       workspaceUpdatedAt: at(1500).toISOString(),
       status: 'queued',
+      createdAt: null,
     };
     const out = assemble({
       jobs,

@@ -69,8 +69,18 @@ export async function traceJob(
           [],
         );
 
-  const firstRaw = min(jobs.map((v) => v.kafkaTimestamp?.getTime() ?? v.ingestedAt.getTime()));
-  const firstFetch = min([...jobs, ...workspaces].map((v) => v.fetchedAt?.getTime() ?? Number.NaN));
+  // Without bronze rows (bronze emptied, or not there yet) the job's creation bounds the searches:
+  // it was fetched, and all the rest happened, after it was created.
+  const createdAt = Date.parse(postgres?.createdAt ?? mongo?.createdAt ?? '');
+  const fallback = jobs.length === 0 ? [createdAt] : [];
+  const firstRaw = min([
+    ...jobs.map((v) => v.kafkaTimestamp?.getTime() ?? v.ingestedAt.getTime()),
+    ...fallback,
+  ]);
+  const firstFetch = min([
+    ...[...jobs, ...workspaces].map((v) => v.fetchedAt?.getTime() ?? Number.NaN),
+    ...fallback,
+  ]);
   const gold = await attempt(
     `gold topic ${topics.gold}`,
     () =>
@@ -114,7 +124,7 @@ export async function traceJob(
 
 const strip = (r: GoldRow | null) => {
   if (!r) return null;
-  const { workspaceId: _, ...row } = r;
+  const { workspaceId: _, createdAt: _c, ...row } = r;
   return row;
 };
 
