@@ -125,8 +125,16 @@ export async function scanGold(
     { timeoutMs: opts.timeoutMs },
   );
   const range = ranges[0];
+  const mark = marks.find((m) => m.partition === partition);
+  // an offset the partition does not hold (compacted away, or a store written from another
+  // incarnation of the topic) is not waited for
+  const held = (o: bigint) => mark !== undefined && o >= BigInt(mark.low) && o < BigInt(mark.high);
   const outside = opts.exact.filter(
-    (o) => !found.has(o) && range && (BigInt(o) < BigInt(range.from) || BigInt(o) >= BigInt(range.to)),
+    (o) =>
+      !found.has(o) &&
+      range !== undefined &&
+      held(BigInt(o)) &&
+      (BigInt(o) < BigInt(range.from) || BigInt(o) >= BigInt(range.to)),
   );
   if (outside.length > 0) {
     await readRanges(
