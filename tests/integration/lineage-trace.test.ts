@@ -303,7 +303,8 @@ describe('lineage trace', () => {
     ]) {
       expect(text.stdout).toContain(word);
     }
-  });
+    // the waits above may add up to more than the project's default test timeout on a loaded machine
+  }, 600_000);
 });
 
 /** Each hop happened at or after the hop it follows. */
