@@ -14,6 +14,7 @@ import { GatewayEnv } from '../gateway/options.ts';
 import { WalksEnv } from '../gateway/walks/options.ts';
 import { InfraEnv } from '../infra/options.ts';
 import { MockSourceEnv } from '../mock-source/options.ts';
+import { LineageEnv } from '../ops/lineage/options.ts';
 import { OpsEnv } from '../ops/options.ts';
 import { PollersEnv } from '../producers/options.ts';
 import { ProcessEnv } from './process-env.ts';
@@ -32,6 +33,7 @@ export const ENV_CATALOG: Array<{ component: string; schema: TObject }> = [
   { component: 'Gateway (gateway/options.ts)', schema: GatewayEnv },
   { component: 'Reconciliation per walk, in the gateway (gateway/walks/options.ts)', schema: WalksEnv },
   { component: 'Operator commands (ops/options.ts)', schema: OpsEnv },
+  { component: 'Lineage trace (ops/lineage/options.ts)', schema: LineageEnv },
 ];
 
 export function renderEnvExample(): string {

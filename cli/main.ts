@@ -6,9 +6,11 @@ import { registerInfraCommands } from './commands/infra.ts';
 import { registerRebuildGoldCommand } from './commands/rebuild-gold.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerResetCommand } from './commands/reset.ts';
+import { registerSchemaCommand } from './commands/schema.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTailCommand } from './commands/tail.ts';
+import { registerTraceCommand } from './commands/trace.ts';
 
 /**
  * The `tributary` CLI. Each command file registers itself here; settings are read from the
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerAlertsCommand(program);
   registerTailCommand(program);
+  registerTraceCommand(program);
+  registerSchemaCommand(program);
   registerReplayCommand(program);
   registerRebuildGoldCommand(program);
   registerDlqCommand(program);

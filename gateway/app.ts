@@ -17,6 +17,7 @@ import type { RoleMetrics } from '../common/metrics.ts';
 import { type Readiness, registerOpsRoutes } from '../common/ops-server.ts';
 import type { AlertEngine } from './alerts/engine.ts';
 import { BadCursorError } from './analytics/cursor.ts';
+import type { LineageService } from './analytics/lineage.ts';
 import type { Analytics } from './analytics/queries.ts';
 import type { LiveHub } from './live/hub.ts';
 import { attachSocket } from './live/socket.ts';
@@ -30,6 +31,8 @@ import type { Walks } from './walks/index.ts';
 export interface AppDeps {
   options: GatewayOptions;
   analytics: Analytics;
+  /** the job lineage trace; without it /api/jobs/{id}/lineage answers 503 */
+  lineage?: LineageService;
   hub: LiveHub;
   /** the alert rules' state (GET /api/alerts, the `alerts` socket event) */
   alerts?: AlertEngine;
@@ -120,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<GatewayApp> {
     prefix: '/api',
     analytics: deps.analytics,
     alerts: deps.alerts,
+    lineage: deps.lineage,
     token: options.token,
     rateLimitPerMinute: options.rateLimitPerMinute,
     kpiWindowMinutes: options.kpiWindowMinutes,

@@ -5,9 +5,11 @@ import { createLiveness, type Liveness, registerLivenessMetrics } from '../commo
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { serverUrl } from '../common/ops-server.ts';
+import { createSchemaRegistry } from '../common/registry.ts';
 import type { InfraOptions } from '../infra/options.ts';
 import { type Alerts, startAlerts } from './alerts/start.ts';
 import { createReadOnlyPool } from './analytics/db.ts';
+import { createLineageService } from './analytics/lineage.ts';
 import { createAnalytics } from './analytics/queries.ts';
 import { buildApp, type GatewayApp } from './app.ts';
 import { startLiveHub } from './live/hub.ts';
@@ -149,9 +151,19 @@ export async function startGateway(deps: {
       const { stalled, reason } = liveness.status();
       return { ready: !stalled, roles: { gateway: stalled ? { stalled, reason } : { stalled } } };
     };
+    const lineage = createLineageService({
+      kafka,
+      admin,
+      registry: createSchemaRegistry(deps.infra.registry),
+      pool,
+      mongoUrl: deps.infra.mongo.url,
+      options: options.lineage,
+    });
+    closers.push(() => lineage.close());
     const app = await buildApp({
       options,
       analytics,
+      lineage,
       hub,
       alerts: alerts.engine,
       metrics,

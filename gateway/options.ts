@@ -4,6 +4,7 @@ import { readEnv } from '../common/env.ts';
 import { ConfigError } from '../common/errors.ts';
 import { requireTokenOffLoopback } from '../common/ops-server.ts';
 import { TOPICS } from '../infra/topics.ts';
+import { type LineageOptions, lineageOptions } from '../ops/lineage/options.ts';
 import { type AlertsConfig, alertsConfig } from './alerts/rules.ts';
 
 const DLQ_TOPICS = TOPICS.filter((t) => t.name.startsWith('dlq.')).map((t) => t.name);
@@ -136,6 +137,8 @@ export interface GatewayOptions {
   dashboardDir: string;
   /** the alert rules and webhooks, read and validated at start */
   alerts: AlertsConfig;
+  /** the trace of GET /api/jobs/{id}/lineage (ops/lineage/options.ts) */
+  lineage: LineageOptions;
 }
 
 export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
@@ -183,6 +186,8 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
     dashboardDir:
       e.TRIBUTARY_GATEWAY_DASHBOARD_DIR ?? fileURLToPath(new URL('../dashboard/dist', import.meta.url)),
     alerts: alertsConfig(e.TRIBUTARY_ALERTS_FILE, env),
+    // the trace reads the gold table this gateway shows
+    lineage: { ...lineageOptions(env), goldTable: e.TRIBUTARY_GATEWAY_GOLD_TABLE },
   };
 }
 

@@ -125,6 +125,94 @@ export const Kpis = Type.Object({
   bySegment: Type.Array(BreakdownRow),
 });
 
+const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+const HopName = Type.Enum(['source', 'raw', 'bronze', 'gold', 'postgres', 'mongo']);
+const Offset = Type.String({ description: 'a Kafka offset (a decimal string: offsets exceed 2^53)' });
+
+/** The lineage of a job (ops/lineage/types.ts is the same shape; gateway/analytics/lineage.ts checks it). */
+export const LineageGold = Type.Object({
+  topic: Type.String(),
+  partition: Type.Integer(),
+  offset: Offset,
+  at: NullableTimestamp,
+  processedAt: NullableTimestamp,
+  jobUpdatedAt: Type.String(),
+  workspaceUpdatedAt: NullableTimestamp,
+  status: Type.String(),
+  trigger: Type.Enum(['job', 'workspace']),
+  postgres: Type.Union([Type.Object({ table: Type.String(), writtenAt: NullableTimestamp }), Type.Null()]),
+  mongo: Type.Union([Type.Object({ collection: Type.String(), writtenAt: NullableTimestamp }), Type.Null()]),
+});
+export const LineageVersion = Type.Object({
+  entity: Type.Enum(['job', 'workspace']),
+  id: Type.String(),
+  updatedAt: Timestamp,
+  state: Type.String(),
+  source: Type.Object({ api: NullableString, requestId: NullableString, fetchedAt: NullableTimestamp }),
+  raw: Type.Object({
+    topic: Type.String(),
+    partition: Type.Integer(),
+    offset: Offset,
+    at: NullableTimestamp,
+    schemaId: Type.Integer(),
+  }),
+  bronze: Type.Object({ table: Type.String(), ingestedAt: Timestamp }),
+  gold: Type.Array(LineageGold),
+  hops: Type.Array(
+    Type.Object({
+      hop: HopName,
+      where: Type.String(),
+      at: NullableTimestamp,
+      after: Type.Union([HopName, Type.Null()]),
+      afterMs: Type.Union([Type.Number(), Type.Null()], { description: 'ms since the hop `after`' }),
+    }),
+  ),
+});
+const StoredGold = Type.Union([
+  Type.Object({
+    partition: Type.Integer(),
+    offset: Offset,
+    writtenAt: NullableTimestamp,
+    jobUpdatedAt: Timestamp,
+    workspaceUpdatedAt: NullableTimestamp,
+    status: Type.String(),
+  }),
+  Type.Null(),
+]);
+export const JobLineage = Type.Object({
+  jobId: Type.String({ format: 'uuid' }),
+  workspaceId: NullableString,
+  tracedAt: Timestamp,
+  jobVersions: Type.Array(LineageVersion),
+  workspaceVersions: Type.Array(LineageVersion),
+  otherGold: Type.Array(LineageGold),
+  stores: Type.Object({ postgres: StoredGold, mongo: StoredGold }),
+  deadLetters: Type.Array(
+    Type.Object({
+      topic: Type.String(),
+      partition: Type.Integer(),
+      offset: Offset,
+      at: NullableTimestamp,
+      entity: Type.Enum(['job', 'workspace']),
+      reason: NullableString,
+      source: NullableString,
+      requestId: NullableString,
+      fetchedAt: NullableString,
+    }),
+  ),
+  scans: Type.Array(
+    Type.Object({
+      topic: Type.String(),
+      partition: Type.Integer(),
+      from: Offset,
+      to: Offset,
+      scanned: Type.Integer(),
+      complete: Type.Boolean(),
+    }),
+  ),
+  problems: Type.Array(Type.String()),
+});
+
 export const ErrorReply = Type.Object({
   statusCode: Type.Integer(),
   error: Type.String(),
@@ -142,5 +230,6 @@ export type JobRow = Static<typeof JobRow>;
 export type JobsPage = Static<typeof JobsPage>;
 export type JobsQuery = Static<typeof JobsQuery>;
 export type Kpis = Static<typeof Kpis>;
+export type JobLineage = Static<typeof JobLineage>;
 export type Dimension = (typeof DIMENSIONS)[number];
 export type JobStatusName = (typeof JOB_STATUSES)[number];

@@ -4,12 +4,14 @@ import { Type } from 'typebox';
 import { bearerMatches } from '../../common/ops-server.ts';
 import type { AlertEngine } from '../alerts/engine.ts';
 import { alertRoutes } from '../alerts/routes.ts';
+import type { LineageService } from '../analytics/lineage.ts';
 import type { Analytics } from '../analytics/queries.ts';
 import {
   Breakdown,
   DimensionEnum,
   Durations,
   ErrorReply,
+  JobLineage,
   JobsPage,
   JobsQuery,
   Kpis,
@@ -23,6 +25,7 @@ import {
 export interface ApiOptions {
   analytics: Analytics;
   alerts?: AlertEngine;
+  lineage?: LineageService;
   token?: string;
   rateLimitPerMinute: number;
   kpiWindowMinutes: number;
@@ -190,4 +193,31 @@ export const apiRoutes: FastifyPluginAsyncTypebox<ApiOptions> = async (app, opts
   );
 
   if (opts.alerts) alertRoutes(app, { alerts: opts.alerts, security, errors });
+  app.get(
+    '/jobs/:jobId/lineage',
+    {
+      schema: {
+        tags,
+        security,
+        summary:
+          'Where a job came from and where it went: each version of it and of its workspace, from the source request to raw, bronze, gold and the stores (the trace of `tributary trace`)',
+        params: Type.Object({ jobId: Type.String({ format: 'uuid' }) }),
+        response: { 200: JobLineage, 404: ErrorReply, 503: ErrorReply, ...errors },
+      },
+    },
+    async (req, reply) => {
+      if (!opts.lineage) {
+        return reply
+          .code(503)
+          .send({ statusCode: 503, error: 'Service Unavailable', message: 'lineage is not configured' });
+      }
+      const lineage = await opts.lineage.trace(req.params.jobId);
+      if (lineage) return lineage;
+      return reply.code(404).send({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `job ${req.params.jobId} is in no bronze table, gold table or gold collection`,
+      });
+    },
+  );
 };
