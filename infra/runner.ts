@@ -124,16 +124,19 @@ async function stopStrayKafkaNodes(opts: InfraOptions, log: Log): Promise<void> 
   const runDir = path.join(opts.dataDir, 'run');
   const known = new Set(localServices(opts).map((s) => `${s.name}.pid`));
   const files = fs.existsSync(runDir) ? fs.readdirSync(runDir) : [];
-  for (const file of files.filter((f) => isKafkaNode(f.replace(/\.pid$/, '')) && !known.has(f))) {
-    const pid = readPid(path.join(runDir, file));
-    if (isAlive(pid)) {
-      log(
-        `${file.replace(/\.pid$/, '')}: stopping (not a node of TRIBUTARY_KAFKA_NODES=${opts.kafka.nodes.length})`,
-      );
-      await stopPid(pid!, 60_000);
-    }
-    fs.rmSync(path.join(runDir, file), { force: true });
-  }
+  const stray = files.filter((f) => isKafkaNode(f.replace(/\.pid$/, '')) && !known.has(f));
+  // together: a KRaft node stopped alone waits for a quorum its stopped peers no longer form
+  await Promise.all(
+    stray.map(async (file) => {
+      const pid = readPid(path.join(runDir, file));
+      if (isAlive(pid)) {
+        const name = file.replace(/\.pid$/, '');
+        log(`${name}: stopping (not a node of TRIBUTARY_KAFKA_NODES=${opts.kafka.nodes.length})`);
+        await stopPid(pid!, 60_000);
+      }
+      fs.rmSync(path.join(runDir, file), { force: true });
+    }),
+  );
 }
 
 /** One local server by name (e.g. `kafka-2`), for `infra up <server>` and the cluster test. */

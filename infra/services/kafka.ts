@@ -64,7 +64,11 @@ export async function kafkaNodeHealth(node: KafkaNode, count: number): Promise<H
     const listed = cluster.brokers.some((b) => b.nodeId === node.id);
     if (!listed)
       return { healthy: false, detail: `node ${node.id} answers but is not a broker of the cluster yet` };
-    if (count === 1) return { healthy: true, detail: `1 broker, controller ${cluster.controller}` };
+    if (count === 1)
+      return {
+        healthy: true,
+        detail: `${cluster.brokers.length} broker(s), controller ${cluster.controller}`,
+      };
     return { healthy: true, detail: `node ${node.id}: ${cluster.brokers.length} of ${count} brokers up` };
   } catch (err) {
     return { healthy: false, detail: (err as Error).message };
