@@ -90,7 +90,7 @@ try {
   const states = await restoreState({
     kafka,
     admin,
-    producer: txProducer,
+    producerFor: () => txProducer,
     topic,
     partitions: [0, 1, 2],
     groupPrefix: 'bench',

@@ -92,6 +92,14 @@ describe('the runtime image of infra/Dockerfile, laid out without Docker', { tim
     }
   });
 
+  it('carries the patched kafkajs (patches/, applied by npm ci through patch-package)', () => {
+    const filter = fs.readFileSync(
+      path.join(dir, 'node_modules/kafkajs/src/consumer/filterAbortedMessages.js'),
+      'utf8',
+    );
+    expect(filter).toContain('[...abortedTransactions].sort(');
+  });
+
   it('runs `tributary --help` from its entrypoint', () => {
     const [cmd, ...args] = image.entrypoint;
     expect(cmd).toBe('node');

@@ -31,35 +31,13 @@ export interface PageCommitter {
   close(): Promise<void>;
 }
 
-/**
- * Runs one function at a time, in call order. The pollers of a process share one, so that their
- * transactions never overlap on the single partition of the state topic: kafkajs (2.2.4) drops
- * aborted records using the broker's aborted-transaction list without sorting it by first offset
- * (the Java client sorts it), so when two *overlapping* transactions on one partition are aborted
- * in the opposite order, a read_committed kafkajs reader returns records of one of them. A poller
- * killed mid-page would then come back with the state of a page it never committed.
- */
-export type Serializer = <T>(fn: () => Promise<T>) => Promise<T>;
-
-export function createSerializer(): Serializer {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (fn) => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => {});
-    return run;
-  };
-}
-
 export function createPageCommitter(deps: {
   kafka: Kafka;
   transactionalId: string;
   transactionTimeoutMs: number;
   /** max.message.bytes of the topics, read from the cluster */
   limits: TopicLimits;
-  /** shared by the pollers of a process: one open transaction at a time */
-  serialize?: Serializer;
 }): PageCommitter {
-  const serialize: Serializer = deps.serialize ?? ((fn) => fn());
   let producer: Producer | undefined;
   let closed: Promise<void> | undefined;
 
@@ -82,25 +60,23 @@ export function createPageCommitter(deps: {
       await init.abort();
     },
 
-    commit(batches, last, hooks) {
+    async commit(batches, last, hooks) {
       const p = producer;
-      if (!p) return Promise.reject(new Error('page committer used before open()'));
-      return serialize(async () => {
-        const tx = await p.transaction();
-        try {
-          const sent: RecordMetadata[] = [];
-          const send = async (topicMessages: TopicMessages[]) => {
-            sent.push(...(await tx.sendBatch({ topicMessages })));
-          };
-          await sendWithinLimits(deps.limits, batches, send);
-          await sendWithinLimits(deps.limits, [last(sent)], send);
-          hooks?.beforeCommit?.();
-          await tx.commit();
-        } catch (err) {
-          if (tx.isActive()) await tx.abort().catch(() => {});
-          throw err;
-        }
-      });
+      if (!p) throw new Error('page committer used before open()');
+      const tx = await p.transaction();
+      try {
+        const sent: RecordMetadata[] = [];
+        const send = async (topicMessages: TopicMessages[]) => {
+          sent.push(...(await tx.sendBatch({ topicMessages })));
+        };
+        await sendWithinLimits(deps.limits, batches, send);
+        await sendWithinLimits(deps.limits, [last(sent)], send);
+        hooks?.beforeCommit?.();
+        await tx.commit();
+      } catch (err) {
+        if (tx.isActive()) await tx.abort().catch(() => {}); // best effort: the caller replaces this committer
+        throw err;
+      }
     },
 
     close() {

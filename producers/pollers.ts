@@ -7,7 +7,7 @@ import { createRoleMetrics, type RoleMetrics, startMetricsReporter } from '../co
 import { createSchemaRegistry, registerValueSchema } from '../common/registry.ts';
 import type { InfraOptions } from '../infra/options.ts';
 import { APIS } from './apis.ts';
-import { createPageCommitter, createSerializer } from './committer.ts';
+import { createPageCommitter } from './committer.ts';
 import { createPollerMetrics, type PollerMetrics } from './metrics.ts';
 import { type PollersOptions, transactionalId } from './options.ts';
 import { createPoller, type Poller } from './poller.ts';
@@ -67,8 +67,6 @@ export async function startPollers(deps: {
     onError: (err) => logger.warn({ err: (err as Error).message }, 'metrics snapshot not published'),
   });
 
-  // One page transaction at a time across this process's pollers (see createSerializer).
-  const serialize = createSerializer();
   const pollers = options.pollers.map((name) => {
     const api = APIS[name];
     const topics = options.topics[name];
@@ -91,7 +89,6 @@ export async function startPollers(deps: {
           transactionalId: transactionalId(options, name),
           transactionTimeoutMs: options.transactionTimeoutMs,
           limits,
-          serialize,
         }),
       prepareEncoder: async () => {
         const id = await registerValueSchema(registry, topics.raw, api.schema);

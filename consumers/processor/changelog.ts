@@ -26,8 +26,8 @@ export const jobEntry = (job: EnrichmentJob, partition: number): Message & { par
 /**
  * Rebuilds the state of the given partitions from the changelog.
  *
- * How we know we have read everything: we first commit a transaction that writes a unique barrier
- * record into each partition, then read until each partition's barrier comes back. That is robust
+ * How we know we have read everything: we first commit, through each partition's task producer, a
+ * transaction that writes a unique barrier record into the partition, then read until each partition's barrier comes back. That is robust
  * to transaction markers and to open transactions of a fenced predecessor, which make "read up to
  * the end offset" unreliable.
  *
@@ -39,7 +39,8 @@ export const jobEntry = (job: EnrichmentJob, partition: number): Message & { par
 export async function restoreState(deps: {
   kafka: Kafka;
   admin: Admin;
-  producer: Producer;
+  /** the transactional producer of each partition's task (consumers/processor/tasks.ts) */
+  producerFor: (partition: number) => Producer;
   topic: string;
   partitions: number[];
   groupPrefix: string;
@@ -47,16 +48,16 @@ export async function restoreState(deps: {
 }): Promise<Map<number, JoinState>> {
   const token = randomUUID();
   const states = new Map(deps.partitions.map((p) => [p, new JoinState()]));
-  const tx = await deps.producer.transaction();
-  try {
-    await tx.send({
-      topic: deps.topic,
-      messages: deps.partitions.map((partition) => ({ key: BARRIER_KEY, value: token, partition })),
-    });
-    await tx.commit();
-  } catch (err) {
-    await tx.abort().catch(() => {});
-    throw err;
+  // Each barrier goes through its task's producer: a zombie's restore is refused like its batches.
+  for (const partition of deps.partitions) {
+    const tx = await deps.producerFor(partition).transaction();
+    try {
+      await tx.send({ topic: deps.topic, messages: [{ key: BARRIER_KEY, value: token, partition }] });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => {}); // best effort: the caller drops this producer
+      throw err;
+    }
   }
 
   const groupId = `${deps.groupPrefix}.restore.${token.slice(0, 8)}`;

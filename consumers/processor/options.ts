@@ -12,7 +12,7 @@ export const ProcessorEnv = Type.Object({
     default: 'processor-0',
     pattern: '^[A-Za-z0-9._-]+$',
     description:
-      'a stable name per processor instance (letters, digits, . _ -); it names the transactional id that fences a crashed predecessor',
+      'a name per processor instance (letters, digits, . _ -); since per-task transactional ids it only names the id of older versions (<group>.<instance>), whose open transaction is aborted at start',
   }),
   TRIBUTARY_RAW_WORKSPACES_TOPIC: Type.String({
     default: 'raw.workspaces',
@@ -60,7 +60,8 @@ export const ProcessorEnv = Type.Object({
 
 export interface ProcessorOptions {
   groupId: string;
-  transactionalId: string;
+  /** `<group>.<instance>`, the transactional id before per-task producers (tasks.ts); aborted at start */
+  legacyTransactionalId: string;
   topics: { workspaces: string; jobs: string; gold: string; dlq: string; state: string; metrics: string };
   maxBytesPerPartition: number;
   sessionTimeoutMs: number;
@@ -70,7 +71,7 @@ export function processorOptions(env: NodeJS.ProcessEnv): ProcessorOptions {
   const e: Static<typeof ProcessorEnv> = readEnv(ProcessorEnv, env);
   return {
     groupId: e.TRIBUTARY_PROCESSOR_GROUP,
-    transactionalId: `${e.TRIBUTARY_PROCESSOR_GROUP}.${e.TRIBUTARY_PROCESSOR_INSTANCE}`,
+    legacyTransactionalId: `${e.TRIBUTARY_PROCESSOR_GROUP}.${e.TRIBUTARY_PROCESSOR_INSTANCE}`,
     topics: {
       workspaces: e.TRIBUTARY_RAW_WORKSPACES_TOPIC,
       jobs: e.TRIBUTARY_RAW_JOBS_TOPIC,

@@ -1,14 +1,5 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import {
-  type Admin,
-  type Batch,
-  type Consumer,
-  type IHeaders,
-  type Kafka,
-  type Message,
-  Partitioners,
-  type Producer,
-} from 'kafkajs';
+import type { Admin, Batch, Consumer, Kafka, Message } from 'kafkajs';
 import { describeError } from '../../common/errors.ts';
 import { createTopicLimits, sendWithinLimits } from '../../common/kafka-limits.ts';
 import { keepConsumerRunning } from '../../common/keep-running.ts';
@@ -19,16 +10,19 @@ import { registerValueSchema } from '../../common/registry.ts';
 import type { EnrichmentJob, Workspace } from '../../schemas/generated/types.ts';
 import { avroType } from '../../schemas/index.ts';
 import { createAvroDecoder } from '../shared/avro-decoder.ts';
-import { jobEntry, restoreState, workspaceEntry } from './changelog.ts';
-import { goldRecord } from './gold-record.ts';
+import { applyBatch, type BatchOutput } from './apply-batch.ts';
+import { restoreState } from './changelog.ts';
 import type { JoinState } from './join-state.ts';
 import type { ProcessorOptions } from './options.ts';
+import { taskAssigner } from './task-assigner.ts';
+import { createTaskProducers, initialiseOnce, isFenced, taskTransactionalId } from './tasks.ts';
 
 /**
  * The stream processor: a foreign-key table–table join of the latest job with the latest state of
  * its workspace, as exactly-once consume–transform–produce. Per input batch, ONE Kafka transaction
  * holds the gold records, the dead letters, the changelog entries of the state that changed, and
- * the consumed offsets; a crash anywhere leaves either all of it or none of it.
+ * the consumed offsets; a crash anywhere leaves either all of it or none of it. Each task (input
+ * partition number) has its own transactional producer, which fences a zombie (tasks.ts).
  */
 export interface StreamProcessor {
   start(): Promise<void>;
@@ -60,15 +54,7 @@ export function createStreamProcessor(deps: {
     'duration of the last state restore',
   );
 
-  const newProducer = (): Producer =>
-    kafka.producer({
-      transactionalId: options.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // kafkajs' default since 2.0, spelled out: it warns on every producer otherwise
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-  let producer: Producer = newProducer();
+  const tasks = createTaskProducers({ kafka, groupId: options.groupId, logger });
   const admin: Admin = kafka.admin();
   const limits = createTopicLimits({ admin });
   const decoders = {
@@ -81,8 +67,11 @@ export function createStreamProcessor(deps: {
   let goldSchemaId = 0;
   /** the group member this instance was last; a new one means the group may have moved on without us */
   let memberId: string | undefined;
-  /** set after a failed batch or a crash: the producer may hold a broken transaction */
-  let renewProducer = false;
+  /**
+   * `topic/partition` → the group's committed offset, read right after the task's producer was
+   * initialised: a previous owner may have committed after our consumer fetched its position.
+   */
+  const floors = new Map<string, bigint>();
 
   /**
    * The in-memory states are only right for the session that built them. After a crash, or when
@@ -93,6 +82,15 @@ export function createStreamProcessor(deps: {
     if (states.size > 0) logger.warn({ partitions: [...states.keys()], why }, 'processor states dropped');
     states.clear();
     assigned = new Set();
+    tasks.dropAll();
+    floors.clear();
+  }
+
+  /** A task's state and producer go together: whoever restores it next initialises its id first. */
+  function dropTask(partition: number): void {
+    states.delete(partition);
+    tasks.drop(partition);
+    for (const t of [topics.workspaces, topics.jobs]) floors.delete(`${t}/${partition}`);
   }
 
   const probe = deps.liveness?.probe(`group ${options.groupId} (${topics.workspaces}, ${topics.jobs})`);
@@ -107,15 +105,18 @@ export function createStreamProcessor(deps: {
         readUncommitted: false,
         maxBytesPerPartition: options.maxBytesPerPartition,
         sessionTimeout: options.sessionTimeoutMs,
+        partitionAssigners: [taskAssigner],
         heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
       }),
     onCrash: (err) => {
       forgetStates(`consumer crashed: ${describeError(err)}`);
       memberId = undefined;
-      renewProducer = true;
     },
     run: async (consumer) => {
+      /** a task was taken over by another instance: nothing is processed until the group rejoins */
+      let fenced: Error | undefined;
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        fenced = undefined; // the group has decided again: carry on with what it gives us
         if (memberId !== undefined && payload.memberId !== memberId) forgetStates('rejoined as a new member');
         memberId = payload.memberId;
         // Both topics are co-partitioned: the partitions of either one name the states we need.
@@ -123,7 +124,7 @@ export function createStreamProcessor(deps: {
         for (const t of [topics.workspaces, topics.jobs])
           for (const p of payload.memberAssignment[t] ?? []) mine.add(p);
         assigned = mine;
-        for (const p of states.keys()) if (!mine.has(p)) states.delete(p);
+        for (const p of new Set([...states.keys(), ...tasks.partitions()])) if (!mine.has(p)) dropTask(p);
         logger.info({ partitions: [...mine] }, 'processor assignment');
       });
       await consumer.connect();
@@ -133,12 +134,31 @@ export function createStreamProcessor(deps: {
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (batch.isEmpty() || !isRunning() || isStale()) return;
-          if (renewProducer) await replaceProducer();
+          if (fenced) throw fenced;
+          const seek = (offset: bigint) =>
+            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: offset.toString() });
           try {
-            await handleBatch(batch, heartbeat);
+            if ((await handleBatch(batch, heartbeat, seek)) === 'moved') return;
           } catch (err) {
             probe?.failed(err);
-            renewProducer = true;
+            if (isFenced(err)) {
+              dropTask(batch.partition);
+              // A zombie: the group gave this task to another instance, whose producer fenced ours.
+              // Never retry (re-initialising the id would fence the owner): drop the task and
+              // process nothing until the group has rejoined (kafkajs rejoins when it learns it was
+              // dropped, or the error, not retriable, crashes the consumer and keep-running
+              // restarts it); then carry on with the tasks the group gives.
+              fenced = err as Error;
+              logger.warn(
+                {
+                  partition: batch.partition,
+                  topic: batch.topic,
+                  transactionalId: taskTransactionalId(options.groupId, batch.partition),
+                  err: describeError(err),
+                },
+                'processor transaction refused: producer fenced, another instance owns this task now; its state is dropped',
+              );
+            }
             throw err; // kafkajs retries the batch, then restarts the consumer (or we do)
           }
           probe?.progressed();
@@ -149,26 +169,33 @@ export function createStreamProcessor(deps: {
     },
   });
 
-  /** A new transactional producer with the same id: fences the old one and aborts its transaction. */
-  async function replaceProducer(): Promise<void> {
-    const old = producer;
-    producer = newProducer();
-    renewProducer = false;
-    await old
-      .disconnect()
-      .catch((err) => logger.warn({ err: describeError(err) }, 'old producer did not close'));
-    await producer.connect();
+  /**
+   * Opens the producers of tasks we have no state for. Initialising `<group>.task-<p>` fences any
+   * other holder (a zombie) and completes its open transaction, so the committed offsets read next
+   * and the changelog restored after are final: nobody else can commit for these tasks any more.
+   */
+  async function openTasks(partitions: number[]): Promise<void> {
+    await Promise.all(partitions.map((p) => tasks.open(p)));
+    const committed = await admin.fetchOffsets({
+      groupId: options.groupId,
+      topics: [topics.workspaces, topics.jobs],
+    });
+    for (const t of committed)
+      for (const { partition, offset } of t.partitions)
+        if (partitions.includes(partition) && BigInt(offset) >= 0n)
+          floors.set(`${t.topic}/${partition}`, BigInt(offset));
   }
 
   async function ensureState(partition: number, heartbeat: () => Promise<void>): Promise<JoinState> {
     const have = states.get(partition);
-    if (have) return have;
-    const missing = [...new Set([...assigned, partition])].filter((p) => !states.has(p));
+    if (have && tasks.get(partition)) return have;
+    const missing = [...new Set([...assigned, partition])].filter((p) => !states.has(p) || !tasks.get(p));
+    await openTasks(missing);
     const started = Date.now();
     const restored = await restoreState({
       kafka,
       admin,
-      producer,
+      producerFor: (p) => tasks.get(p)!,
       topic: topics.state,
       partitions: missing,
       groupPrefix: options.groupId,
@@ -182,60 +209,71 @@ export function createStreamProcessor(deps: {
     return states.get(partition)!;
   }
 
-  async function handleBatch(batch: Batch, heartbeat: () => Promise<void>): Promise<number> {
+  async function handleBatch(
+    batch: Batch,
+    heartbeat: () => Promise<void>,
+    seek: (offset: bigint) => void,
+  ): Promise<number | 'moved'> {
     const p = batch.partition;
     const state = await ensureState(p, heartbeat);
+    const floorKey = `${batch.topic}/${p}`;
+    const floor = floors.get(floorKey);
+    floors.delete(floorKey);
+    if (floor !== undefined && BigInt(batch.firstOffset() ?? floor) < floor) {
+      // The previous owner committed past our fetch position before we fenced it: its output and
+      // state are in, so this batch starts at what it committed.
+      logger.warn(
+        { topic: batch.topic, partition: p, from: batch.firstOffset(), committed: floor.toString() },
+        'processor position behind the committed offset after taking the task over; seeking to it',
+      );
+      seek(floor);
+      return 'moved';
+    }
     // One registry request per new schema id, then synchronous decoding; a registry that cannot be
     // reached throws a retriable error here, before any state changes (the batch is redelivered),
     // instead of dead-lettering valid records as undecodable.
     const decoder = batch.topic === topics.workspaces ? decoders.workspace : decoders.job;
     await decoder.prepare(batch.messages.map((m) => m.value));
     const decoded = batch.messages.map((m) => decoder.decode(m.value));
-    const gold: ReturnType<typeof goldRecord>[] = [];
-    const changelog: Array<Message & { partition: number }> = [];
-    const dlq: Message[] = [];
-    const processedAt = now();
-    const isWorkspaceTopic = batch.topic === topics.workspaces;
-
-    decoded.forEach((result, i) => {
-      const m = batch.messages[i]!;
-      const lineage: IHeaders = {
-        ...m.headers,
-        'tributary-dlq-source': `${batch.topic}/${p}/${m.offset}`,
-      };
-      if (!result.ok) {
-        dlq.push({
-          key: m.key,
-          value: m.value,
-          headers: { ...lineage, 'tributary-dlq-reason': `undecodable: ${result.reason}` },
-        });
-        return;
+    try {
+      const { gold, changelog, dlq } = applyBatch({
+        batch,
+        decoded,
+        state,
+        isWorkspaceTopic: batch.topic === topics.workspaces,
+        processedAt: now(),
+      });
+      await commitBatch(batch, gold, changelog, dlq);
+      goldTotal.inc(gold.length);
+      dlqTotal.inc(dlq.length);
+      return gold.length;
+    } catch (err) {
+      // The in-memory state already holds this batch: drop the task (state and producer); a retry
+      // re-initialises the producer and restores the state from the changelog.
+      dropTask(p);
+      throw err;
+    } finally {
+      // Counting walks every workspace's jobs: once a second, not per batch (8 % of the CPU in a
+      // backfill profile, bench/pipeline.ts --cpu-prof).
+      if (now() - unresolvedAt >= 1000) {
+        unresolvedAt = now();
+        unresolved.set([...states.values()].reduce((n, s) => n + s.unresolvedJobs(), 0));
       }
-      if (isWorkspaceTopic) {
-        const outcome = state.applyWorkspace(result.value as Workspace);
-        if (outcome.kind !== 'accepted') return;
-        changelog.push(workspaceEntry(outcome.workspace, p));
-        for (const job of outcome.jobs) gold.push(goldRecord(job, outcome.workspace, processedAt));
-      } else {
-        const job = result.value as EnrichmentJob;
-        const outcome = state.applyJob(job);
-        if (outcome.kind === 'rejected') {
-          dlq.push({
-            key: job.id,
-            value: JSON.stringify(job),
-            headers: { ...lineage, 'tributary-dlq-reason': outcome.reasons.join('; ') },
-          });
-        } else if (outcome.kind === 'accepted') {
-          changelog.push(jobEntry(outcome.job, p));
-          gold.push(goldRecord(outcome.job, outcome.workspace, processedAt));
-        }
-      }
-    });
+    }
+  }
 
+  /** One transaction: the batch's output, its changelog entries and its consumed offset. */
+  async function commitBatch(
+    batch: Batch,
+    gold: BatchOutput['gold'],
+    changelog: BatchOutput['changelog'],
+    dlq: Message[],
+  ): Promise<void> {
+    const p = batch.partition;
     const goldMessages = await Promise.all(
       gold.map(async (g) => ({ key: g.job_id, value: await registry.encode(goldSchemaId, g) })),
     );
-    const tx = await producer.transaction();
+    const tx = await tasks.get(p)!.transaction();
     try {
       // A backlog makes input batches large: their output goes out in requests that fit the topics.
       await sendWithinLimits(
@@ -258,32 +296,23 @@ export function createStreamProcessor(deps: {
       });
       await tx.commit();
     } catch (err) {
-      await tx.abort().catch(() => {});
-      // The in-memory state already holds this batch; forget it and restore from the changelog.
-      states.delete(p);
+      await tx.abort().catch(() => {}); // best effort: a fenced producer cannot abort either; the caller drops it
       throw err;
     }
-    goldTotal.inc(gold.length);
-    dlqTotal.inc(dlq.length);
-    // Counting walks every workspace's jobs: once a second, not per batch (8 % of the CPU in a
-    // backfill profile, bench/pipeline.ts --cpu-prof).
-    if (now() - unresolvedAt >= 1000) {
-      unresolvedAt = now();
-      unresolved.set([...states.values()].reduce((n, s) => n + s.unresolvedJobs(), 0));
-    }
-    return gold.length;
   }
 
   return {
     async start() {
       goldSchemaId = await registerValueSchema(registry, topics.gold, 'enrichment-job-gold');
       await admin.connect();
-      await producer.connect();
+      // The transactional id of the versions before per-task producers: its open transaction, if
+      // an upgrade left one, is aborted now instead of holding readers until its timeout.
+      await initialiseOnce(kafka, options.legacyTransactionalId);
       await kept.start();
     },
     async close() {
       await kept.close();
-      await producer.disconnect();
+      await tasks.close();
       await admin.disconnect();
     },
   };

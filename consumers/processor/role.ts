@@ -34,7 +34,7 @@ export const processorRole: RoleDefinition = {
       throw err;
     }
     return {
-      summary: `group ${options.groupId}, transactional id ${options.transactionalId}`,
+      summary: `group ${options.groupId}, transactional ids ${options.groupId}.task-<partition>`,
       metrics: [metrics],
       async close() {
         await processor.close();

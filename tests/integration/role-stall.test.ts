@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
+import { taskTransactionalId } from '../../consumers/processor/tasks.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { type RoleProcess, spawnRole } from '../support/child.ts';
 import {
@@ -233,16 +234,19 @@ describe('a processor whose transactions the broker refuses for good', () => {
       },
     );
 
-    // Another producer with the processor's transactional id fences it: its next transaction fails
-    // with INVALID_PRODUCER_EPOCH, which kafkajs does not retry, and its consumer crashes for good.
-    const fencer = kafka.producer({
-      transactionalId: `${env.TRIBUTARY_PROCESSOR_GROUP}.${instance}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await fencer.connect();
-    await (await fencer.transaction()).abort(); // the first transaction's InitProducerId bumps the epoch
-    await fencer.disconnect();
+    // Other producers with the processor's transactional ids (one per task) fence it: its next
+    // transaction fails with INVALID_PRODUCER_EPOCH, which kafkajs does not retry, and its consumer
+    // crashes for good.
+    for (const partition of [0, 1, 2]) {
+      const fencer = kafka.producer({
+        transactionalId: taskTransactionalId(env.TRIBUTARY_PROCESSOR_GROUP, partition),
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await fencer.connect();
+      await (await fencer.transaction()).abort(); // the first transaction's InitProducerId bumps the epoch
+      await fencer.disconnect();
+    }
     const later = jobs.map((j) => ({
       ...j,
       status: 'processing' as const,
