@@ -176,7 +176,8 @@ describe('pipeline on a three-broker cluster, two instances of every role', () =
     const specs = {} as Record<Instance, RoleSpec>;
     for (const n of [1, 2] as const) {
       const id = (role: Role) => ({ TRIBUTARY_INSTANCE_ID: `${role}-${n}` });
-      // each pollers process polls one API, with a state topic of its own
+      // each pollers process polls one API, with a state topic of its own (the pollers' consumer
+      // group of the scaleout work makes this two identical processes)
       specs[`pollers-${n}`] = {
         entry: 'producers/process.ts',
         env: {
