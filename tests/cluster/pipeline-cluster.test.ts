@@ -68,6 +68,8 @@ type Instance = `${Role}-${1 | 2}`;
 const INSTANCES = ROLES.flatMap((r) => [`${r}-1`, `${r}-2`] as Instance[]);
 /** how long a role, or the pipeline after a broker's loss, may take to work again */
 const RECOVERY_MS = 120_000;
+/** twelve processes starting at once on two cores (each compiles its TypeScript): ~90-110 s seen */
+const STARTUP_MS = 240_000;
 
 describe('pipeline on a three-broker cluster, two instances of every role', () => {
   let kafka: Kafka;
@@ -233,12 +235,13 @@ describe('pipeline on a three-broker cluster, two instances of every role', () =
       );
     };
     const allProgress = (why: string) => waitForProgress(gauges, why, { timeoutMs: RECOVERY_MS, timeline });
-    const allReady = () => Promise.all(INSTANCES.map((name) => sup.ready(name, RECOVERY_MS)));
+    const allReady = (timeoutMs = RECOVERY_MS) =>
+      Promise.all(INSTANCES.map((name) => sup.ready(name, timeoutMs)));
     const processorMembers = async () => (await describeMembers(admin, groups.processor)).members.length;
 
     try {
       for (const name of INSTANCES) sup.start(name);
-      await allReady();
+      await allReady(STARTUP_MS);
       timeline.add(`all ${INSTANCES.length} instances ready`);
       await allProgress('start');
       await waitFor(async () => (await processorMembers()) === 2, {
