@@ -122,8 +122,13 @@ export async function startMetricsReporter(opts: {
   intervalMs?: number;
   onError?: (err: unknown) => void;
 }): Promise<{ stop(): Promise<void> }> {
-  // kafkajs' default partitioner since 2.0, spelled out: it warns on every producer otherwise
-  const producer = opts.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent with acks=all (kafkajs' default) like every producer of the project, so a snapshot
+  // survives a broker's loss in a cluster. kafkajs' default partitioner, spelled out: it warns otherwise.
+  const producer = opts.kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const publisher = startMetricsPublisher({ ...opts, producer });
   return {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka } from 'kafkajs';
+import { type Admin, type Kafka, Partitioners } from 'kafkajs';
 import { type TopicLifecycleOptions, untilDone, waitForTopicsReady } from '../common/topic-admin.ts';
 
 /**
@@ -39,6 +39,8 @@ async function initTransactions(kafka: Kafka): Promise<void> {
     transactionalId: `${WARMUP_ID}.${randomUUID()}`,
     idempotent: true,
     maxInFlightRequests: 1,
+    // kafkajs' default partitioner, spelled out: it warns on every producer otherwise
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
   try {

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Static, Type } from 'typebox';
 import { OptionalUrl, Port, readEnv } from '../common/env.ts';
+import { ConfigError } from '../common/errors.ts';
 
 /**
  * Where the pipeline's servers are. Each of the four `*_URL`/`BROKERS` settings, when set, points
@@ -48,8 +49,15 @@ export const InfraEnv = Type.Object({
   TRIBUTARY_MONGODB_URL: OptionalUrl('a mongodb:// URL of an external server'),
   TRIBUTARY_KAFKA_PORT: Port(
     19092,
-    'a free TCP port for the local Kafka broker (its controller uses the next one)',
+    'a free TCP port for the local Kafka broker (its controller uses the next one; node n of a cluster uses port + 2(n-1) and the next one)',
   ),
+  TRIBUTARY_KAFKA_NODES: Type.Integer({
+    default: 1,
+    minimum: 1,
+    maximum: 5,
+    description:
+      'how many local Kafka nodes to run (1-5): 1 is a single broker, 3 a cluster with replication factor 3 and min.insync.replicas 2',
+  }),
   TRIBUTARY_REGISTRY_PORT: Port(18081, 'a free TCP port for the local schema registry'),
   TRIBUTARY_POSTGRES_PORT: Port(15432, 'a free TCP port for the local PostgreSQL'),
   TRIBUTARY_MONGODB_PORT: Port(17017, 'a free TCP port for the local MongoDB-wire server'),
@@ -75,11 +83,26 @@ export interface KafkaEndpoint {
   logLevel?: KafkaLogLevel;
 }
 
+/** One node of the local Kafka (a combined KRaft broker + controller). */
+export interface KafkaNode {
+  /** node.id, 1-based */
+  id: number;
+  port: number;
+  controllerPort: number;
+}
+
 export interface InfraOptions {
   dataDir: string;
   cacheDir: string;
   topicPartitions: number;
-  kafka: KafkaEndpoint & { local: boolean; port: number; controllerPort: number };
+  kafka: KafkaEndpoint & {
+    local: boolean;
+    /** node 1's ports (the single broker's when there is one node) */
+    port: number;
+    controllerPort: number;
+    /** the local nodes (TRIBUTARY_KAFKA_NODES of them); ignored when TRIBUTARY_KAFKA_BROKERS is set */
+    nodes: KafkaNode[];
+  };
   registry: { url: string; local: boolean; port: number; username?: string; password?: string };
   postgres: { url: string; local: boolean; port: number; password: string };
   mongo: { url: string; local: boolean; port: number };
@@ -100,13 +123,21 @@ export function infraOptions(env: NodeJS.ProcessEnv = process.env): InfraOptions
         }
       : undefined;
   const pgUser = 'tributary';
+  const nodes = kafkaNodes(e.TRIBUTARY_KAFKA_PORT, e.TRIBUTARY_KAFKA_NODES);
+  if (nodes.at(-1)!.controllerPort > 65535)
+    throw new ConfigError(
+      'TRIBUTARY_KAFKA_PORT',
+      `is ${e.TRIBUTARY_KAFKA_PORT}: ${nodes.length} Kafka nodes need ports up to ${nodes.at(-1)!.controllerPort}, past 65535`,
+      `set TRIBUTARY_KAFKA_PORT to at most ${65535 - 2 * nodes.length + 1}`,
+    );
   return {
     dataDir,
     cacheDir,
     topicPartitions: e.TRIBUTARY_TOPIC_PARTITIONS,
     kafka: {
       local: e.TRIBUTARY_KAFKA_BROKERS === undefined,
-      brokers: (e.TRIBUTARY_KAFKA_BROKERS ?? `127.0.0.1:${e.TRIBUTARY_KAFKA_PORT}`)
+      // every client gets every local node: it must reach the cluster whichever node is down
+      brokers: (e.TRIBUTARY_KAFKA_BROKERS ?? nodes.map((n) => `127.0.0.1:${n.port}`).join(','))
         .split(',')
         .map((b) => b.trim()),
       ssl: e.TRIBUTARY_KAFKA_SSL,
@@ -114,6 +145,7 @@ export function infraOptions(env: NodeJS.ProcessEnv = process.env): InfraOptions
       logLevel: e.TRIBUTARY_KAFKA_LOG_LEVEL,
       port: e.TRIBUTARY_KAFKA_PORT,
       controllerPort: e.TRIBUTARY_KAFKA_PORT + 1,
+      nodes,
     },
     registry: {
       local: e.TRIBUTARY_SCHEMA_REGISTRY_URL === undefined,
@@ -136,4 +168,13 @@ export function infraOptions(env: NodeJS.ProcessEnv = process.env): InfraOptions
       port: e.TRIBUTARY_MONGODB_PORT,
     },
   };
+}
+
+/** Node n (1-based) listens on port + 2(n-1), its controller on the port after it. */
+export function kafkaNodes(firstPort: number, count: number): KafkaNode[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: i + 1,
+    port: firstPort + 2 * i,
+    controllerPort: firstPort + 2 * i + 1,
+  }));
 }

@@ -1,14 +1,17 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { InfraError } from '../common/errors.ts';
 import { createKafka } from '../common/kafka.ts';
 import { createLogger } from '../common/logger.ts';
 import type { RetryEvent } from '../common/retry.ts';
 import { maskUrl } from '../common/url.ts';
 import { WaitTimeoutError, waitFor } from '../common/wait-for.ts';
 import { warmCoordinators } from './coordinators.ts';
+import { isAlive, readPid, stopPid } from './daemon.ts';
 import { migrate } from './migrate.ts';
 import type { InfraOptions } from './options.ts';
 import type { Health, LocalService, ServiceName } from './service.ts';
-import { createKafkaService, kafkaHealth } from './services/kafka.ts';
+import { createKafkaServices, kafkaHealth } from './services/kafka.ts';
 import { createMongoService, mongoHealth } from './services/mongodb.ts';
 import { createPostgresService, postgresFallbackRoot, postgresHealth } from './services/postgres.ts';
 import { createRegistryService, registryHealth } from './services/registry.ts';
@@ -30,14 +33,17 @@ export interface EndpointStatus {
 }
 
 export function localServices(opts: InfraOptions): LocalService[] {
-  const all: Array<[boolean, () => LocalService]> = [
+  const all: Array<[boolean, () => LocalService | LocalService[]]> = [
     [opts.postgres.local, () => createPostgresService(opts)],
-    [opts.kafka.local, () => createKafkaService(opts)],
+    [opts.kafka.local, () => createKafkaServices(opts)],
     [opts.registry.local, () => createRegistryService(opts)],
     [opts.mongo.local, () => createMongoService(opts)],
   ];
-  return all.filter(([local]) => local).map(([, make]) => make());
+  return all.filter(([local]) => local).flatMap(([, make]) => make());
 }
+
+/** `kafka` (a single broker) or `kafka-<n>` (node n of a local cluster) */
+export const isKafkaNode = (name: string) => name === 'kafka' || /^kafka-\d+$/.test(name);
 
 const byName = (services: LocalService[], name: ServiceName) => services.find((s) => s.name === name);
 
@@ -102,13 +108,67 @@ async function settledStatus(opts: InfraOptions, timeoutMs = 30_000): Promise<En
 
 export async function down(opts: InfraOptions, log: Log): Promise<void> {
   const services = localServices(opts);
-  // Registry first (it holds Postgres connections), Postgres last.
-  const order: ServiceName[] = ['registry', 'mongodb', 'kafka', 'postgres'];
-  for (const name of order) await byName(services, name)?.stop(log);
+  // Registry first (it holds Postgres connections), Postgres last; a cluster's nodes together.
+  await byName(services, 'registry')?.stop(log);
+  await byName(services, 'mongodb')?.stop(log);
+  await Promise.all(services.filter((s) => isKafkaNode(s.name)).map((s) => s.stop(log)));
+  if (opts.kafka.local) await stopStrayKafkaNodes(opts, log);
+  await byName(services, 'postgres')?.stop(log);
+}
+
+/**
+ * Kafka nodes of this data folder that the settings do not name (TRIBUTARY_KAFKA_NODES changed
+ * while they ran): `down` stops what `up` started, whatever the setting says now.
+ */
+async function stopStrayKafkaNodes(opts: InfraOptions, log: Log): Promise<void> {
+  const runDir = path.join(opts.dataDir, 'run');
+  const known = new Set(localServices(opts).map((s) => `${s.name}.pid`));
+  const files = fs.existsSync(runDir) ? fs.readdirSync(runDir) : [];
+  const stray = files.filter((f) => isKafkaNode(f.replace(/\.pid$/, '')) && !known.has(f));
+  // together: a KRaft node stopped alone waits for a quorum its stopped peers no longer form
+  await Promise.all(
+    stray.map(async (file) => {
+      const pid = readPid(path.join(runDir, file));
+      if (isAlive(pid)) {
+        const name = file.replace(/\.pid$/, '');
+        log(`${name}: stopping (not a node of TRIBUTARY_KAFKA_NODES=${opts.kafka.nodes.length})`);
+        await stopPid(pid!, 60_000);
+      }
+      fs.rmSync(path.join(runDir, file), { force: true });
+    }),
+  );
+}
+
+/** One local server by name (e.g. `kafka-2`), for `infra up <server>` and the cluster test. */
+export function localService(opts: InfraOptions, name: string): LocalService {
+  const services = localServices(opts);
+  const found = services.find((s) => s.name === name);
+  if (!found)
+    throw new InfraError(`there is no local server named ${JSON.stringify(name)}`, {
+      fix: `name one of ${services.map((s) => s.name).join(', ')}`,
+    });
+  return found;
+}
+
+/** Starts one local server (idempotent), e.g. a Kafka node that was stopped or killed. */
+export async function upOne(opts: InfraOptions, name: string, log: Log): Promise<EndpointStatus> {
+  const service = localService(opts, name);
+  await service.prepare(log);
+  await service.start(log);
+  const h = await service.health();
+  const { endpoint, logFile } = service;
+  return { name: service.name, endpoint, local: true, pid: service.pid(), ...h, log: logFile };
+}
+
+/** Stops one local server, e.g. one Kafka node of a cluster. */
+export async function downOne(opts: InfraOptions, name: string, log: Log): Promise<void> {
+  await localService(opts, name).stop(log);
 }
 
 /** What `infra status` shows as each server's endpoint: its URL with any password masked. */
-export function statusEndpoints(opts: InfraOptions): Record<ServiceName, string> {
+export function statusEndpoints(
+  opts: InfraOptions,
+): Record<'postgres' | 'kafka' | 'registry' | 'mongodb', string> {
   return {
     postgres: maskUrl(opts.postgres.url),
     kafka: opts.kafka.brokers.join(','),
@@ -119,21 +179,37 @@ export function statusEndpoints(opts: InfraOptions): Record<ServiceName, string>
 
 export async function status(opts: InfraOptions): Promise<EndpointStatus[]> {
   const services = localServices(opts);
-  const external: Record<ServiceName, () => Promise<Health>> = {
+  const external: Record<'postgres' | 'kafka' | 'registry' | 'mongodb', () => Promise<Health>> = {
     postgres: () => postgresHealth(opts.postgres.url),
     kafka: () => kafkaHealth(opts.kafka.brokers),
     registry: () => registryHealth(opts.registry.url),
     mongodb: () => mongoHealth(opts.mongo.url),
   };
   const endpoints = statusEndpoints(opts);
-  const names: ServiceName[] = ['kafka', 'registry', 'postgres', 'mongodb'];
+  // one row per server, and one per node of a local Kafka cluster
+  const rows: Array<{
+    name: ServiceName;
+    endpoint: string;
+    local?: LocalService;
+    probe: () => Promise<Health>;
+  }> = [];
+  for (const name of ['kafka', 'registry', 'postgres', 'mongodb'] as const) {
+    const locals = services.filter((s) => (name === 'kafka' ? isKafkaNode(s.name) : s.name === name));
+    if (locals.length === 0) rows.push({ name, endpoint: endpoints[name], probe: external[name] });
+    for (const local of locals)
+      rows.push({
+        name: local.name,
+        endpoint: name === 'kafka' ? local.endpoint : endpoints[name],
+        local,
+        probe: () => local.health(),
+      });
+  }
   return Promise.all(
-    names.map(async (name) => {
-      const local = byName(services, name);
-      const h = local ? await local.health() : await external[name]();
+    rows.map(async ({ name, endpoint, local, probe }) => {
+      const h = await probe();
       return {
         name,
-        endpoint: endpoints[name],
+        endpoint,
         local: local !== undefined,
         pid: local?.pid(),
         healthy: h.healthy,

@@ -23,7 +23,8 @@ export interface LocalService {
   pid(): number | undefined;
 }
 
-export type ServiceName = 'postgres' | 'kafka' | 'registry' | 'mongodb';
+/** `kafka` is the single local broker; a local cluster's nodes are `kafka-1`, `kafka-2`, … */
+export type ServiceName = 'postgres' | 'kafka' | `kafka-${number}` | 'registry' | 'mongodb';
 export interface Health {
   healthy: boolean;
   detail: string;

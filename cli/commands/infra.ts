@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InfraError } from '../../common/errors.ts';
 import { lastLogLines } from '../../infra/daemon.ts';
 import { infraOptions } from '../../infra/options.ts';
-import { down, localServices, reset, status, up } from '../../infra/runner.ts';
+import { down, downOne, isKafkaNode, localServices, reset, status, up, upOne } from '../../infra/runner.ts';
 import { progress, readinessTable } from '../output.ts';
 
 export function registerInfraCommands(program: Command): void {
@@ -14,18 +14,42 @@ export function registerInfraCommands(program: Command): void {
 
   infra
     .command('up')
-    .description('start every local server that is not running (idempotent) and print a readiness table')
-    .action(async () => {
-      const rows = await up(infraOptions(), progress('infra'));
+    .description(
+      'start every local server that is not running (idempotent), or only the one named (e.g. kafka-2), and print a readiness table',
+    )
+    .argument(
+      '[server]',
+      'one server: kafka (kafka-1, kafka-2, … in a cluster), registry, postgres or mongodb',
+    )
+    .option(
+      '--brokers <n>',
+      'run a local Kafka of n nodes (as TRIBUTARY_KAFKA_NODES=n, which the other commands read)',
+    )
+    .action(async (server: string | undefined, o: { brokers?: string }) => {
+      const env =
+        o.brokers === undefined ? process.env : { ...process.env, TRIBUTARY_KAFKA_NODES: o.brokers };
+      const opts = infraOptions(env);
+      const rows = server
+        ? [await upOne(opts, server, progress('infra'))]
+        : await up(opts, progress('infra'));
       console.log(readinessTable(rows));
+      if (o.brokers !== undefined && process.env.TRIBUTARY_KAFKA_NODES !== o.brokers)
+        console.error(
+          `[infra] note: set TRIBUTARY_KAFKA_NODES=${o.brokers} (in .env or the environment) so that status, down, start and the roles use all ${o.brokers} nodes`,
+        );
       if (rows.some((r) => !r.healthy)) throw new InfraError('some servers are not healthy');
     });
 
   infra
     .command('down')
-    .description('stop the local servers this runner started')
-    .action(async () => {
-      await down(infraOptions(), progress('infra'));
+    .description('stop the local servers this runner started, or only the one named (e.g. kafka-2)')
+    .argument(
+      '[server]',
+      'one server: kafka (kafka-1, kafka-2, … in a cluster), registry, postgres or mongodb',
+    )
+    .action(async (server: string | undefined) => {
+      if (server) await downOne(infraOptions(), server, progress('infra'));
+      else await down(infraOptions(), progress('infra'));
     });
 
   infra
@@ -54,11 +78,14 @@ export function registerInfraCommands(program: Command): void {
   infra
     .command('logs')
     .description('print the end of each local server log')
-    .argument('[server]', 'kafka, registry, postgres or mongodb')
+    .argument(
+      '[server]',
+      'kafka (every node of a cluster), kafka-2 (one node), registry, postgres or mongodb',
+    )
     .option('-n, --lines <n>', 'lines per server', '40')
     .action((server: string | undefined, o: { lines: string }) => {
       for (const s of localServices(infraOptions())) {
-        if (server && s.name !== server) continue;
+        if (server && s.name !== server && !(server === 'kafka' && isKafkaNode(s.name))) continue;
         console.log(`==> ${s.logFile} <==`);
         console.log(fs.existsSync(s.logFile) ? lastLogLines(s.logFile, Number(o.lines)) : '(no log yet)');
       }

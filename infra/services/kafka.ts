@@ -8,43 +8,16 @@ import { silentLogger } from '../../common/logger.ts';
 import { run } from '../exec.ts';
 import { createJavaService } from '../java-service.ts';
 import { resolveJars } from '../maven.ts';
-import type { InfraOptions } from '../options.ts';
+import type { InfraOptions, KafkaNode } from '../options.ts';
 import type { Health, LocalService } from '../service.ts';
+import type { Log } from '../toolchain.ts';
+import { kafkaJvmFlags, kafkaNodeName, layoutProblem, serverProperties } from './kafka-config.ts';
 
 /** Kafka 3.9.x (not 4.x: kafkajs is not known to work with 4.x), from Maven Central. */
 export const KAFKA_BUNDLE = {
   name: 'kafka-3.9.1',
   dependencies: ['org.apache.kafka:kafka_2.13:3.9.1', 'org.slf4j:slf4j-reload4j:1.7.36'],
 };
-
-/** One combined KRaft node (broker + controller) with single-replica internal topics. */
-function serverProperties(opts: InfraOptions, logDir: string): string {
-  const { port, controllerPort } = opts.kafka;
-  return `# written by tributary infra; edits are overwritten at every start
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:${controllerPort}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
-log.dirs=${logDir}
-num.partitions=${opts.topicPartitions}
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=10
-min.insync.replicas=1
-default.replication.factor=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
-log.retention.hours=168
-log.segment.bytes=67108864
-log.cleaner.dedupe.buffer.size=16777216
-`;
-}
 
 const LOG4J = `log4j.rootLogger=INFO, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
@@ -56,7 +29,8 @@ log4j.logger.state.change.logger=WARN
 log4j.logger.kafka.log.LogCleaner=WARN
 `;
 
-export async function kafkaHealth(brokers: string[]): Promise<Health> {
+/** The cluster as one metadata request through `brokers` sees it; throws when none answers. */
+async function describeVia(brokers: string[]) {
   const admin = createKafka({ brokers, ssl: false }, 'tributary-infra-health', silentLogger(), {
     connectionTimeout: 2000,
     retries: 0,
@@ -65,43 +39,119 @@ export async function kafkaHealth(brokers: string[]): Promise<Health> {
   }).admin();
   try {
     await admin.connect();
-    const cluster = await admin.describeCluster();
-    return { healthy: true, detail: `${cluster.brokers.length} broker(s), controller ${cluster.controller}` };
-  } catch (err) {
-    return { healthy: false, detail: (err as Error).message };
+    return await admin.describeCluster();
   } finally {
-    await admin.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {}); // a probe that never connected has nothing to close
   }
 }
 
-export function createKafkaService(opts: InfraOptions): LocalService {
-  const dir = path.join(opts.dataDir, 'kafka');
+export async function kafkaHealth(brokers: string[]): Promise<Health> {
+  try {
+    const cluster = await describeVia(brokers);
+    return { healthy: true, detail: `${cluster.brokers.length} broker(s), controller ${cluster.controller}` };
+  } catch (err) {
+    return { healthy: false, detail: (err as Error).message };
+  }
+}
+
+/**
+ * One local node's health, asked of that node alone: it answers, and the cluster's metadata lists
+ * it (a node that is up but not registered, or fenced, does not count).
+ */
+export async function kafkaNodeHealth(node: KafkaNode, count: number): Promise<Health> {
+  try {
+    const cluster = await describeVia([`127.0.0.1:${node.port}`]);
+    const listed = cluster.brokers.some((b) => b.nodeId === node.id);
+    if (!listed)
+      return { healthy: false, detail: `node ${node.id} answers but is not a broker of the cluster yet` };
+    if (count === 1)
+      return {
+        healthy: true,
+        detail: `${cluster.brokers.length} broker(s), controller ${cluster.controller}`,
+      };
+    return { healthy: true, detail: `node ${node.id}: ${cluster.brokers.length} of ${count} brokers up` };
+  } catch (err) {
+    return { healthy: false, detail: (err as Error).message };
+  }
+}
+
+/** The cluster the nodes of this data folder belong to, shared by every node's prepare. */
+interface ClusterFiles {
+  classpath: string;
+  clusterId: string;
+}
+
+const MARKER = 'kafka-cluster.json';
+
+/** Checks that the data folder holds the layout asked for; the cluster id to format new nodes with. */
+function clusterId(opts: InfraOptions): string {
+  const count = opts.kafka.nodes.length;
+  const markerFile = path.join(opts.dataDir, MARKER);
+  const cluster = fs.existsSync(markerFile)
+    ? (JSON.parse(fs.readFileSync(markerFile, 'utf8')) as { clusterId: string; nodes: number })
+    : undefined;
+  const singleFormatted = fs.existsSync(path.join(opts.dataDir, 'kafka', 'data', 'meta.properties'));
+  const problem = layoutProblem(count, { singleFormatted, cluster });
+  if (problem)
+    throw new InfraError(problem, {
+      fix: `set TRIBUTARY_KAFKA_NODES to match, or run 'tributary infra reset' (wipes ${opts.dataDir}) to start over`,
+    });
+  // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
+  if (cluster) return cluster.clusterId;
+  const id = randomBytes(16).toString('base64url');
+  // nodes of one cluster must be formatted with one id: it is kept next to their folders
+  if (count > 1) fs.writeFileSync(markerFile, `${JSON.stringify({ clusterId: id, nodes: count })}\n`);
+  return id;
+}
+
+/** One local service per node (TRIBUTARY_KAFKA_NODES), named by kafkaNodeName. */
+export function createKafkaServices(opts: InfraOptions): LocalService[] {
+  let shared: Promise<ClusterFiles> | undefined;
+  const prepareCluster = (log: Log) => {
+    shared ??= (async () => {
+      const classpath = path.join(await resolveJars(opts.cacheDir, KAFKA_BUNDLE, log), '*');
+      fs.mkdirSync(opts.dataDir, { recursive: true });
+      return { classpath, clusterId: clusterId(opts) };
+    })();
+    return shared;
+  };
+  return opts.kafka.nodes.map((node) => createNodeService(opts, node, prepareCluster));
+}
+
+function createNodeService(
+  opts: InfraOptions,
+  node: KafkaNode,
+  prepareCluster: (log: Log) => Promise<ClusterFiles>,
+): LocalService {
+  const count = opts.kafka.nodes.length;
+  const name = kafkaNodeName(node, count);
+  const dir = path.join(opts.dataDir, name);
   const logDir = path.join(dir, 'data');
   const propsFile = path.join(dir, 'server.properties');
   const log4jFile = path.join(dir, 'log4j.properties');
+  const moved = node.id === 1 ? '' : ` (node ${node.id} uses it + ${2 * (node.id - 1)})`;
 
   return createJavaService({
-    name: 'kafka',
-    endpoint: opts.kafka.brokers.join(','),
-    port: opts.kafka.port,
+    name,
+    endpoint: `127.0.0.1:${node.port}`,
+    port: node.port,
     ports: [
-      { port: opts.kafka.port, envVar: 'TRIBUTARY_KAFKA_PORT' },
-      { port: opts.kafka.controllerPort, envVar: 'TRIBUTARY_KAFKA_PORT (the controller uses port + 1)' },
+      { port: node.port, envVar: `TRIBUTARY_KAFKA_PORT${moved}` },
+      { port: node.controllerPort, envVar: `TRIBUTARY_KAFKA_PORT (the controller uses port + 1)${moved}` },
     ],
     dataDir: opts.dataDir,
-    readyTimeoutMs: 90_000,
+    // a cluster's nodes are ready only once a quorum of controllers has elected a leader
+    readyTimeoutMs: count === 1 ? 90_000 : 150_000,
     stopGraceMs: 60_000,
-    health: () => kafkaHealth(opts.kafka.brokers),
+    health: () => kafkaNodeHealth(node, count),
     async prepare(log, java) {
-      const classpath = path.join(await resolveJars(opts.cacheDir, KAFKA_BUNDLE, log), '*');
+      const { classpath, clusterId } = await prepareCluster(log);
       fs.mkdirSync(logDir, { recursive: true });
-      fs.writeFileSync(propsFile, serverProperties(opts, logDir));
+      fs.writeFileSync(propsFile, serverProperties(opts, node, logDir));
       fs.writeFileSync(log4jFile, LOG4J);
       const common = [`-Dlog4j.configuration=file:${log4jFile}`, '-cp', classpath];
       if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
-        // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
-        const clusterId = randomBytes(16).toString('base64url');
-        log(`kafka: formatting storage (cluster ${clusterId})`);
+        log(`${name}: formatting storage (cluster ${clusterId})`);
         const r = await run(java, [
           ...common,
           'kafka.tools.StorageTool',
@@ -112,17 +162,11 @@ export function createKafkaService(opts: InfraOptions): LocalService {
           propsFile,
         ]);
         if (r.code !== 0)
-          throw new InfraError(`kafka storage format failed:\n${(r.stdout + r.stderr).trim().slice(-2000)}`);
+          throw new InfraError(
+            `${name} storage format failed:\n${(r.stdout + r.stderr).trim().slice(-2000)}`,
+          );
       }
-      return [
-        '-Xms256m',
-        '-Xmx512m',
-        '-XX:+UseG1GC',
-        '-Djava.awt.headless=true',
-        ...common,
-        'kafka.Kafka',
-        propsFile,
-      ];
+      return [...kafkaJvmFlags(count), ...common, 'kafka.Kafka', propsFile];
     },
   });
 }

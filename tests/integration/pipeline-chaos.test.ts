@@ -5,15 +5,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
-import { waitFor } from '../../common/wait-for.ts';
 import { infraOptions } from '../../infra/options.ts';
 import { down, reset, up } from '../../infra/runner.ts';
 import type { ServiceName } from '../../infra/service.ts';
-import { groupLag } from '../../ops/lag.ts';
-import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import {
-  committedSum,
-  endSum,
   killServer,
   pause,
   type RoleSpec,
@@ -22,9 +17,18 @@ import {
   superviseRoles,
   Timeline,
 } from '../support/chaos.ts';
+import {
+  expectBronzeOnce,
+  expectGoldEverywhere,
+  groupsReport,
+  stageGauges,
+  waitForGatewayCounts,
+  waitForLagZero,
+  waitForProgress,
+} from '../support/convergence.ts';
 import { testLogger, uniqueName } from '../support/infra.ts';
-import { consumeUntil, createTopics } from '../support/kafka.ts';
-import { type GoldContent, goldFromMongo, goldFromPostgres, joinFromSource } from '../support/pipeline.ts';
+import { createTopics } from '../support/kafka.ts';
+import { joinFromSource } from '../support/pipeline.ts';
 import {
   createPollerTopics,
   type PollerTopics,
@@ -67,12 +71,6 @@ const SERVER_ROUNDS: Record<number, { server: ServiceName; victim: RoleName }> =
 const ROUNDS = 12;
 /** how long a role, or the pipeline after a server restart, may take to work again */
 const RECOVERY_MS = 120_000;
-
-const equalMaps = (a: Map<string, GoldContent>, b: Map<string, GoldContent>) =>
-  a.size === b.size &&
-  [...a].every(([k, v]) => JSON.stringify(sorted(b.get(k))) === JSON.stringify(sorted(v)));
-const sorted = (o: object | undefined) =>
-  o ? Object.fromEntries(Object.entries(o).sort(([x], [y]) => x.localeCompare(y))) : o;
 
 describe('pipeline under chaos', () => {
   let kafka: Kafka;
@@ -176,36 +174,20 @@ describe('pipeline under chaos', () => {
     // What moves when each part of the pipeline works: the raw topics' ends (the pollers), and each
     // group's committed offsets, unless the group has nothing left to read (lag 0).
     const raw = [topics.rawWorkspaces, topics.rawJobs];
-    const committed = (group: string, from: string[]) => async () => ({
-      value: await committedSum(admin, group, from),
-      idle: async () => (await groupLag({ kafka, admin }, group)).lagMessages === 0,
+    const gauges = stageGauges({ kafka, admin }, raw, {
+      [groups.bronzeWs]: [topics.rawWorkspaces],
+      [groups.bronzeJobs]: [topics.rawJobs],
+      [groups.processor]: raw,
+      [groups.goldPg]: [gold.topic],
+      [groups.goldMongo]: [gold.topic],
     });
-    const gauges: Record<string, () => Promise<{ value: number; idle?: () => Promise<boolean> }>> = {
-      'pollers (raw topics)': async () => ({ value: await endSum(admin, raw) }),
-      [groups.bronzeWs]: committed(groups.bronzeWs, [topics.rawWorkspaces]),
-      [groups.bronzeJobs]: committed(groups.bronzeJobs, [topics.rawJobs]),
-      [groups.processor]: committed(groups.processor, raw),
-      [groups.goldPg]: committed(groups.goldPg, [gold.topic]),
-      [groups.goldMongo]: committed(groups.goldMongo, [gold.topic]),
-    };
 
     const timeline = new Timeline();
     roles = await superviseRoles(specs, env, timeline);
     const sup = roles;
     /** where each group and role stands, for a failure message */
     const diagnose = async () => {
-      const lines: string[] = [];
-      for (const g of Object.values(groups)) {
-        try {
-          const l = await groupLag({ kafka, admin }, g);
-          const parts = l.partitions.map((p) => `${p.topic}/${p.partition} ${p.committed ?? '-'}/${p.high}`);
-          lines.push(
-            `${g}: ${l.state}, ${l.members.length} member(s), lag ${l.lagMessages} [${parts.join(', ')}]`,
-          );
-        } catch (e) {
-          lines.push(`${g}: ${(e as Error).message}`);
-        }
-      }
+      const lines = await groupsReport({ kafka, admin }, Object.values(groups));
       for (const name of ROLE_NAMES) {
         const r = await sup.readyzStatus(name).catch((e: Error) => ({ status: 0, body: e.message }));
         lines.push(`${name} /readyz: ${r.status} ${r.body}`);
@@ -222,31 +204,7 @@ describe('pipeline under chaos', () => {
     };
 
     /** waits until every gauge moved past its value now (each part of the pipeline works) */
-    const allProgress = async (why: string) => {
-      const before = new Map<string, number>();
-      await waitFor(
-        async () => {
-          for (const [name, read] of Object.entries(gauges)) before.set(name, (await read()).value);
-          return true;
-        },
-        { timeoutMs: RECOVERY_MS, what: `the offsets to be readable (${why})` },
-      );
-      const started = Date.now();
-      const stuck = new Set(before.keys());
-      await waitFor(
-        async () => {
-          for (const name of [...stuck]) {
-            const now = await gauges[name]!();
-            if (now.value > before.get(name)! || (await now.idle?.())) stuck.delete(name);
-          }
-          return stuck.size === 0;
-        },
-        { timeoutMs: RECOVERY_MS, what: `progress of every stage (${why})` },
-      ).catch((err) => {
-        throw new Error(`${(err as Error).message}; no progress: ${[...stuck].join(', ')}`);
-      });
-      timeline.add(`every stage progressed (${why}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    };
+    const allProgress = (why: string) => waitForProgress(gauges, why, { timeoutMs: RECOVERY_MS, timeline });
     const allReady = async () => {
       for (const name of ROLE_NAMES) await sup.ready(name, RECOVERY_MS);
     };
@@ -310,29 +268,9 @@ describe('pipeline under chaos', () => {
       const expected = await joinFromSource(source.url);
       expect(expected.size).toBeGreaterThan(40);
       expect([...expected.values()].some((g) => g.workspace_resolved)).toBe(true);
-      const jobIds = [...expected.keys()];
 
       // Bronze: every valid version the source served, exactly once.
-      const bronzeVersions = async (table: string, topic: string) =>
-        (
-          await pool.query(
-            `select id || '@' || floor(extract(epoch from updated_at) * 1000)::bigint as v from ${table} where topic = $1`,
-            [topic],
-          )
-        ).rows.map((r) => r.v as string);
-      for (const [api, table, topic] of [
-        ['workspaces', 'bronze.workspaces', topics.rawWorkspaces],
-        ['enrichment-jobs', 'bronze.enrichment_jobs', topics.rawJobs],
-      ] as const) {
-        const valid = (await source.versions(api)).valid.sort();
-        await waitFor(async () => (await bronzeVersions(table, topic)).length >= valid.length, {
-          timeoutMs: RECOVERY_MS,
-          what: `bronze to hold the ${valid.length} valid ${api} versions`,
-        });
-        expect((await bronzeVersions(table, topic)).sort(), `${table} = the source's valid versions`).toEqual(
-          valid,
-        );
-      }
+      await expectBronzeOnce(pool, source, topics, RECOVERY_MS);
       timeline.add('bronze holds every valid version once');
 
       // Dead letters: the raw DLQs hold exactly the malformed versions (dead-lettered by the pollers;
@@ -367,60 +305,25 @@ describe('pipeline under chaos', () => {
       timeline.add('dead letters: the malformed versions only');
 
       // Every group caught up.
-      const lagOf = async () => {
-        const out: Record<string, number> = {};
-        for (const g of Object.values(groups)) out[g] = (await groupLag({ kafka, admin }, g)).lagMessages;
-        return out;
-      };
-      await waitFor(async () => Object.values(await lagOf()).every((n) => n === 0), {
-        timeoutMs: RECOVERY_MS,
-        what: 'every consumer group to reach lag 0',
-      }).catch(async (err) => {
-        throw new Error(`${(err as Error).message}: ${JSON.stringify(await lagOf())}`);
-      });
+      await waitForLagZero({ kafka, admin }, Object.values(groups), RECOVERY_MS);
       timeline.add('every group at lag 0');
 
-      // Gold everywhere = the join.
-      const converged = async (what: string, read: () => Promise<Map<string, GoldContent>>) => {
-        await waitFor(async () => equalMaps(await read(), expected), { timeoutMs: RECOVERY_MS, what });
-        expect(await read()).toEqual(expected);
-      };
-      await converged('gold in Postgres to equal the join', () => goldFromPostgres(pool, jobIds));
-      await converged('gold in MongoDB to equal the join', () => goldFromMongo(mongo, collection, jobIds));
+      // Gold everywhere = the join, and nothing emitted twice on the gold topic.
       const registry = createSchemaRegistry(opts.registry);
-      const onTopic = await consumeUntil(
+      await expectGoldEverywhere({
+        pool,
+        mongo,
+        collection,
         kafka,
-        [gold.topic],
-        (records) => {
-          const latest = new Map<string, GoldContent>();
-          for (const r of records)
-            if (r.key && r.value) latest.set(r.key, stripProcessedAt(r.value as EnrichmentJobGold));
-          return equalMaps(latest, expected);
-        },
-        { registry, timeoutMs: RECOVERY_MS },
-      );
-      const emitted = onTopic
-        .map((r) => r.value as EnrichmentJobGold)
-        .map((g) => `${g.job_id}/${g.job_updated_at}/${g.workspace_updated_at}`);
-      expect(duplicatesOf(emitted), 'gold records emitted twice').toEqual([]);
+        registry,
+        goldTopic: gold.topic,
+        expected,
+        timeoutMs: RECOVERY_MS,
+      });
       timeline.add(`gold: ${expected.size} jobs equal in Postgres, MongoDB and on the topic`);
 
       // The gateway reads the same gold after the Postgres restart, and every role says it works.
-      const byStatus = { queued: 0, processing: 0, completed: 0, failed: 0, canceled: 0, total: 0 };
-      for (const g of expected.values()) {
-        byStatus[g.status as keyof typeof byStatus] += 1;
-        byStatus.total += 1;
-      }
-      await waitFor(
-        async () => {
-          const res = await fetch(`${sup.baseUrl('gateway')}/api/stats/status`);
-          return res.ok && JSON.stringify(sorted(await res.json())) === JSON.stringify(sorted(byStatus));
-        },
-        {
-          timeoutMs: RECOVERY_MS,
-          what: `the gateway to count the gold jobs by status: ${JSON.stringify(byStatus)}`,
-        },
-      );
+      await waitForGatewayCounts(sup.baseUrl('gateway'), expected, RECOVERY_MS);
       for (const name of ROLE_NAMES) {
         const r = await sup.readyzStatus(name);
         expect(r.status, `${name} /readyz: ${r.body}`).toBe(200);
@@ -440,14 +343,4 @@ describe('pipeline under chaos', () => {
 
 function pick<T>(list: T[]): T {
   return list[Math.floor(Math.random() * list.length)]!;
-}
-
-function duplicatesOf(list: string[]): string[] {
-  const seen = new Set<string>();
-  return list.filter((x) => seen.has(x) || !seen.add(x));
-}
-
-function stripProcessedAt(g: EnrichmentJobGold): GoldContent {
-  const { processed_at: _, ...rest } = g;
-  return rest;
 }

@@ -51,6 +51,8 @@ interface Managed {
 export interface RoleSupervisor<N extends string> {
   start(name: N): void;
   kill9(name: N): Promise<void>;
+  /** sends `signal` (e.g. SIGSTOP, SIGCONT) to the role's current process; returns its pid */
+  signal(name: N, signal: NodeJS.Signals): number;
   /** waits until the role's current process answers /readyz with 200 */
   ready(name: N, timeoutMs: number): Promise<void>;
   readyzStatus(name: N): Promise<{ status: number; body: string }>;
@@ -119,6 +121,12 @@ export async function superviseRoles<N extends string>(
       if (!proc) return;
       killedByUs.add(proc);
       await proc.kill9();
+    },
+    signal(name, signal) {
+      const pid = get(name).current?.child.pid;
+      if (pid === undefined) throw new Error(`${name} has no process to send ${signal} to`);
+      process.kill(pid, signal);
+      return pid;
     },
     async ready(name, timeoutMs) {
       const m = get(name);
