@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
  *    idempotent (or transactional) producer writes the records twice.
  * 2. When the retry finds a partition's leader moved to a broker that has answered already, that
  *    partition is skipped: its records are never written, and the send resolves.
- * The fix (tests/cluster/kafkajs-send-retry.patch, for patch-package): wait for every request to
+ * The fix (the second part of patches/kafkajs+2.2.4.patch, applied by patch-package at install): wait for every request to
  * settle before retrying, and keep responses per partition. These tests drive sendMessages with a
  * fake cluster: they fail on stock kafkajs 2.2.4 and pass with the patch. They live with the cluster
  * test (`npm run test:cluster`) because a broker failover is what makes them happen.

@@ -5,11 +5,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
-import { createTopicsReady } from '../../common/topic-admin.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { infraOptions } from '../../infra/options.ts';
 import { down, reset, up, upOne } from '../../infra/runner.ts';
-import { TOPICS, topicConfigs } from '../../infra/topics.ts';
 import { describeMembers } from '../../ops/lag.ts';
 import {
   killServer,
@@ -75,8 +73,6 @@ describe('pipeline on a three-broker cluster, two instances of every role', () =
   let kafka: Kafka;
   let admin: Admin;
   let topics: PollerTopics;
-  /** the second pollers process's state topic (kafkajs' aborted-transactions bug: one per process) */
-  let secondState: string;
   let source: TestSource;
   let pool: pg.Pool;
   let mongo: MongoClient;
@@ -96,9 +92,6 @@ describe('pipeline on a three-broker cluster, two instances of every role', () =
     admin = kafka.admin();
     await admin.connect();
     topics = await createPollerTopics(admin, opts.topicPartitions);
-    secondState = `${topics.state}.2`;
-    const stateSpec = TOPICS.find((t) => t.name === '_tributary.poller-state')!;
-    await createTopicsReady(admin, topicConfigs(opts.topicPartitions, [{ ...stateSpec, name: secondState }]));
     gold.topic = `gold.${topics.prefix}`;
     gold.dlq = `dlq.gold.${topics.prefix}`;
     gold.state = `state.${topics.prefix}`;
@@ -178,16 +171,8 @@ describe('pipeline on a three-broker cluster, two instances of every role', () =
     const specs = {} as Record<Instance, RoleSpec>;
     for (const n of [1, 2] as const) {
       const id = (role: Role) => ({ TRIBUTARY_INSTANCE_ID: `${role}-${n}` });
-      // each pollers process polls one API, with a state topic of its own (the pollers' consumer
-      // group of the scaleout work makes this two identical processes)
-      specs[`pollers-${n}`] = {
-        entry: 'producers/process.ts',
-        env: {
-          ...id('pollers'),
-          TRIBUTARY_POLLERS: n === 1 ? 'workspaces' : 'enrichment-jobs',
-          TRIBUTARY_POLLER_STATE_TOPIC: n === 1 ? topics.state : secondState,
-        },
-      };
+      // two identical pollers processes: their group gives each API to one of them
+      specs[`pollers-${n}`] = { entry: 'producers/process.ts', env: id('pollers') };
       specs[`bronze-${n}`] = { entry: 'consumers/bronze/process.ts', env: id('bronze') };
       specs[`processor-${n}`] = {
         entry: 'consumers/processor/process.ts',
