@@ -13,6 +13,12 @@ export const EXTRA_INSTANCE_ROLES = [
   'gold-mongo',
 ] as const;
 
+const SHARE_METRICS = [
+  'tributary_poller_records_published_total',
+  'tributary_bronze_rows_written_total',
+  'tributary_processor_gold_records_total',
+  'tributary_gold_rows_written_total',
+];
 const REPO = path.resolve(import.meta.dirname, '../..');
 /** how long a scrape of a child's /metrics serves the sampler's several metricSum calls of one sample */
 const SCRAPE_REUSE_MS = 500;
@@ -198,6 +204,15 @@ export function withExtraInstances(
     },
     async close(o) {
       closed = true;
+      if (extras) {
+        // how the work split, for docs/performance.md "One vs two instances per role"
+        const shares: string[] = [];
+        for (const name of SHARE_METRICS) {
+          const [own, theirs] = await Promise.all([roles.metricSum(name), extras.metricSum(name)]);
+          shares.push(`${name.replace(/^tributary_|_total$/g, '')} ${own} here, ${theirs} in the children`);
+        }
+        opts.log(`work split: ${shares.join('; ')}`);
+      }
       const late = extras ? await extras.close() : [];
       extras = undefined;
       return [...late, ...(await roles.close(o))];
