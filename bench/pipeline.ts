@@ -5,7 +5,8 @@
  *   npm run bench:pipeline -- [--mode backfill] [--versions 200000] [--workspaces 20000]
  *                              [--shared-fraction F] [--no-ceilings] [--cpu-prof FILE]
  *   npm run bench:pipeline -- --mode sustained [--rate 1000] [--seconds 60] [--tick-ms 100]
- *   common: [--stall-seconds 30] [--timeout-seconds 1800] [--no-gateway] [--keep] [--json] [--help]
+ *   common: [--stall-seconds 30] [--timeout-seconds 1800] [--no-gateway] [--instances 1] [--keep]
+ *           [--json] [--help]
  *   npm run bench:pipeline -- --clean-up bench-1a2b3c4d
  *
  * Backfill: fills the mock source with N versions first (its initial population shares one
@@ -36,6 +37,7 @@ import { infraOptions } from '../infra/options.ts';
 import { type BenchArgs, parseBenchArgs, USAGE } from './pipeline/args.ts';
 import { runBackfill } from './pipeline/backfill.ts';
 import type { RunContext } from './pipeline/context.ts';
+import { withExtraInstances } from './pipeline/instances.ts';
 import { backfillReport, sustainedReport } from './pipeline/report.ts';
 import { rolesInProcess } from './pipeline/roles.ts';
 import { backfillSourceEnv, sourceAdmin, sustainedSourceEnv } from './pipeline/source.ts';
@@ -112,7 +114,9 @@ try {
   await mongo.connect();
   closers.push(() => mongo.close());
   const gold = mongo.db(n.mongoDatabase).collection(n.collection);
-  const roles = rolesInProcess({ env, logFile: path.join(tmpdir(), `tributary-${n.run}.log`) });
+  const own = rolesInProcess({ env, logFile: path.join(tmpdir(), `tributary-${n.run}.log`) });
+  // --instances N: N - 1 child processes of the pipeline roles join once this process's have started
+  const roles = args.instances > 1 ? withExtraInstances(own, { extra: args.instances - 1, env, log }) : own;
   closeRoles = () => roles.close();
   const sourceUrl = `http://127.0.0.1:${sourcePort}`;
   const source = sourceAdmin(sourceUrl, adminToken);

@@ -19,6 +19,8 @@ export interface BenchArgs {
   gateway: boolean;
   json: boolean;
   keep: boolean;
+  /** processes running the pipeline roles: this one plus instances - 1 children (bench/pipeline/instances.ts) */
+  instances: number;
   cpuProf?: string;
   /** only remove what an earlier run (interrupted, or --keep) left behind */
   cleanUp?: string;
@@ -41,6 +43,9 @@ export const USAGE = `usage: npm run bench:pipeline -- [flags]
   --timeout-seconds N        give up after N s of pipeline time (default 1800)
   --no-ceilings              backfill: skip the bare ceilings measured after the pipeline
   --no-gateway               leave the gateway role out (it is in by default, as in npm start)
+  --instances N              run the pipeline roles (pollers, bronze, processor, gold-postgres, gold-mongo)
+                             in N processes: this one plus N - 1 children started with
+                             \`tributary start --no-infra --role …\` (default 1, at most 4)
   --cpu-prof FILE            write a CPU profile of the pipeline phase to FILE (.cpuprofile) and
                              print its top costs
   --keep                     keep the run's topics, database and collections (for a look afterwards)
@@ -79,6 +84,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       'timeout-seconds': { type: 'string' },
       'no-ceilings': { type: 'boolean', default: false },
       'no-gateway': { type: 'boolean', default: false },
+      instances: { type: 'string' },
       'cpu-prof': { type: 'string' },
       keep: { type: 'boolean', default: false },
       'clean-up': { type: 'string' },
@@ -144,6 +150,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     gateway: !v['no-gateway'],
     json: v.json,
     keep: v.keep,
+    instances: int('instances', v.instances, 1, 1, 4),
     cpuProf: v['cpu-prof'],
     cleanUp: v['clean-up'],
   };

@@ -184,5 +184,6 @@ export function settingsOf(ctx: RunContext): Record<string, string | number> {
     GOLD_BATCH_SIZE: goldSinksOptions(ctx.env).batchSize,
     LOG_LEVEL: ctx.env.TRIBUTARY_LOG_LEVEL ?? 'info',
     gateway: ctx.args.gateway ? 'on' : 'off',
+    instances: ctx.args.instances,
   };
 }
