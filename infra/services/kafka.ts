@@ -83,6 +83,18 @@ interface ClusterFiles {
 
 const MARKER = 'kafka-cluster.json';
 
+/**
+ * A KRaft cluster id: 16 random bytes in URL-safe base64 without padding. One that starts with '-'
+ * is drawn again, as Kafka's own `Uuid.randomUuid` does: the storage tool's argument parser would
+ * take `-t -xyz…` for an option and refuse to format (1 start in 64 failed that way).
+ */
+export function newClusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Checks that the data folder holds the layout asked for; the cluster id to format new nodes with. */
 function clusterId(opts: InfraOptions): string {
   const count = opts.kafka.nodes.length;
@@ -96,9 +108,8 @@ function clusterId(opts: InfraOptions): string {
     throw new InfraError(problem, {
       fix: `set TRIBUTARY_KAFKA_NODES to match, or run 'tributary infra reset' (wipes ${opts.dataDir}) to start over`,
     });
-  // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
   if (cluster) return cluster.clusterId;
-  const id = randomBytes(16).toString('base64url');
+  const id = newClusterId();
   // nodes of one cluster must be formatted with one id: it is kept next to their folders
   if (count > 1) fs.writeFileSync(markerFile, `${JSON.stringify({ clusterId: id, nodes: count })}\n`);
   return id;
