@@ -68,7 +68,8 @@ export async function startGateway(deps: {
   const admin = kafka.admin();
   const closers: Array<() => Promise<unknown>> = [() => pool.end()];
   const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch(() => {});
+    for (const close of closers.reverse())
+      await close().catch((e) => logger.warn({ err: e }, 'gateway: a client did not close'));
   };
   try {
     await admin.connect();

@@ -117,7 +117,13 @@ export function createPageCommitter(deps: {
     },
 
     close() {
-      closed ??= producer ? producer.disconnect().catch(() => {}) : Promise.resolve();
+      closed ??= producer
+        ? producer
+            .disconnect()
+            .catch(
+              () => {},
+            ) /* a closing producer: its transaction outcome was already reported by commit() */
+        : Promise.resolve();
       return closed;
     },
   };

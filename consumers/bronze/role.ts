@@ -78,7 +78,7 @@ export const bronzeRole: RoleDefinition = {
         await consumer.start();
       }
     } catch (err) {
-      await close().catch(() => {});
+      await close().catch((e) => logger.warn({ err: e }, 'closing after a failed start failed')); // the start error is rethrown below
       throw err;
     }
     return {

@@ -42,7 +42,7 @@ async function startGoldSink(
     await assertTopicsExist(clients.kafka, [options.topic, dlqTopicOf(options.topic)]);
     store = await openStore(ctx, options);
   } catch (err) {
-    await clients.close().catch(() => {});
+    await clients.close().catch((e) => logger.warn({ err: e }, 'closing after a failed start failed')); // the start error is rethrown
     throw err;
   }
   const consumer = createGoldConsumer({
@@ -72,7 +72,7 @@ async function startGoldSink(
   try {
     await consumer.start();
   } catch (err) {
-    await close().catch(() => {});
+    await close().catch((e) => logger.warn({ err: e }, 'closing after a failed start failed')); // the start error is rethrown
     throw err;
   }
   return { summary: `${options.topic} → ${store.summary} (group ${groupId})`, metrics: [metrics], close };
@@ -118,7 +118,7 @@ export const goldMongoRole: RoleDefinition = {
           await sink.ensureIndexes();
           return { sink, summary: `${mongo.database}.${mongo.collection}`, close: () => client.close() };
         } catch (err) {
-          await client.close().catch(() => {});
+          await client.close().catch((e) => logger.warn({ err: e }, 'MongoDB client did not close')); // the open error is rethrown
           throw err;
         }
       },

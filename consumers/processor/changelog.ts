@@ -96,7 +96,7 @@ export async function restoreState(deps: {
     });
   } finally {
     await consumer.disconnect();
-    await deps.admin.deleteGroups([groupId]).catch(() => {});
+    await deps.admin.deleteGroups([groupId]).catch(() => {}); // a throw-away group with no offsets: a leftover holds nothing and expires with the broker's group retention
   }
   return states;
 }

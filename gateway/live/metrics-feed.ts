@@ -88,7 +88,7 @@ export async function startMetricsFeed(deps: {
       error ? { ok: false, error } : joined ? { ok: true } : { ok: false, error: 'not joined yet' },
     async close() {
       await kept.close();
-      await deps.admin.deleteGroups([groupId]).catch(() => {});
+      await deps.admin.deleteGroups([groupId]).catch(() => {}); // a per-gateway group: a leftover holds nothing and expires with the broker's group retention
     },
   };
 }

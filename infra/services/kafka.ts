@@ -4,7 +4,7 @@ import path from 'node:path';
 import { logLevel } from 'kafkajs';
 import { InfraError } from '../../common/errors.ts';
 import { createKafka } from '../../common/kafka.ts';
-import { silentLogger } from '../../common/logger.ts';
+import { createLogger } from '../../common/logger.ts';
 import { run } from '../exec.ts';
 import { createJavaService } from '../java-service.ts';
 import { resolveJars } from '../maven.ts';
@@ -31,11 +31,17 @@ log4j.logger.kafka.log.LogCleaner=WARN
 
 /** The cluster as one metadata request through `brokers` sees it; throws when none answers. */
 async function describeVia(brokers: string[]) {
-  const admin = createKafka({ brokers, ssl: false }, 'tributary-infra-health', silentLogger(), {
+  // A probe: "not answering" is its answer (returned as the DOWN reason), so kafkajs' own lines go
+  // to a logger that prints them only with TRIBUTARY_LOG_LEVEL=debug; a crash inside kafkajs is
+  // still logged there, and its error is what the probe returns.
+  const logger = createLogger(
+    'infra-health',
+    process.env.TRIBUTARY_LOG_LEVEL === 'debug' ? 'debug' : 'silent',
+  );
+  const admin = createKafka({ brokers, ssl: false }, 'tributary-infra-health', logger, {
     connectionTimeout: 2000,
     retries: 0,
-    // a probe: "not answering" is its answer, not a problem to log
-    logLevel: logLevel.NOTHING,
+    logLevel: logLevel.ERROR,
   }).admin();
   try {
     await admin.connect();

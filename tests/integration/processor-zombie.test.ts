@@ -158,13 +158,15 @@ describe('a processor instance paused across a rebalance (a zombie)', () => {
     ).catch(show);
 
     // Keep the source changing while a is paused: its pending fetch is answered with new records.
-    let publishing = true;
-    const publisher = (async () => {
-      while (publishing) {
-        await source.tick();
-        await new Promise((resolve) => setTimeout(resolve, 150));
-      }
-    })();
+    // A periodic change, not a wait: a tick every 150 ms, the next one only once the last is applied.
+    let ticking: Promise<void> = Promise.resolve();
+    const ticker = setInterval(() => {
+      ticking = ticking.then(() => source.tick());
+    }, 150);
+    const stopPublishing = async () => {
+      clearInterval(ticker);
+      await ticking;
+    };
     try {
       a.child.kill('SIGSTOP');
       const stoppedAt = logLines(b, 'processor assignment').length;
@@ -189,8 +191,7 @@ describe('a processor instance paused across a rebalance (a zombie)', () => {
         { timeoutMs: 60_000, what: "a's transaction to be refused" },
       ).catch(show);
     } finally {
-      publishing = false;
-      await publisher;
+      await stopPublishing();
     }
     // The zombie carries on with what the group gives it: it rejoins, restores its new tasks and
     // processes the source's next change.
