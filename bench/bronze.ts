@@ -6,7 +6,7 @@
  * consumer, decoder, COPY + INSERT … ON CONFLICT, offset commits) until all N rows are written, then
  * loads the same N rows into a scratch copy of the table with one plain COPY: the fastest Postgres
  * can ingest them, the writer's upper bound. Prints both rates, their ratio, and peak RSS, and
- * removes everything it created. Uses the instance of the environment (infra/options.ts).
+ * removes everything it created. Uses the instance of the environment (runtime/endpoints.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -28,7 +28,7 @@ import { LINEAGE_COLUMNS, WORKSPACES_TABLE } from '../consumers/bronze/tables.ts
 import { consumerConfig } from '../consumers/shared/consumer-config.ts';
 import { copyLine } from '../consumers/shared/copy-text.ts';
 import { createDeadLetterQueue } from '../consumers/shared/dead-letter.ts';
-import { infraOptions } from '../infra/options.ts';
+import { infraOptions } from '../runtime/endpoints.ts';
 import type { Workspace } from '../schemas/generated/types.ts';
 import { avroType } from '../schemas/index.ts';
 

@@ -3,7 +3,7 @@
  *   [--workspaces W] [--page-size P] [--samples S] [--rate R] [--seconds T]`
  *   (defaults: 1,000,000 versions, 20,000 workspaces, pages of 500, 300 samples, 5,000 changes/s, 20 s).
  *
- * In a scratch schema of the environment's Postgres (infra/options.ts), removed at the end:
+ * In a scratch schema of the environment's Postgres (runtime/endpoints.ts), removed at the end:
  * 1. creates a world of W initial workspaces (one bulk write), then ticks the simulator on a fake
  *    clock, 1,000 changes a tick, until the store holds N versions: the write rate when nothing waits;
  * 2. starts the mock source on that world (the load time is a restart's) and measures list pages
@@ -18,11 +18,11 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createLogger } from '../common/logger.ts';
-import { infraOptions } from '../infra/options.ts';
 import { mockSourceOptions, startMockSource } from '../mock-source/index.ts';
 import { qualified } from '../mock-source/pg-schema.ts';
 import { openPostgresWorld } from '../mock-source/pg-world.ts';
 import { createSimulator } from '../mock-source/simulator.ts';
+import { infraOptions } from '../runtime/endpoints.ts';
 
 const { values: args } = parseArgs({
   options: {

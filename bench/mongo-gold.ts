@@ -2,7 +2,7 @@
  * MongoDB gold write patterns: `node --import tsx bench/mongo-gold.ts [--docs N] [--old-docs M]
  *   [--batch B] [--json]` (defaults 20,000 / 500 / 1,000).
  *
- * On the MongoDB of the environment (infra/options.ts: the running local instance by default), in
+ * On the MongoDB of the environment (runtime/endpoints.ts: the running local instance by default), in
  * collections with random names shaped like the gold collection (the sink's indexes), all dropped at
  * the end. Measures, in docs/s and as a ratio to (a):
  *   (a) bare `insertMany` of N new gold documents in batches of B: the baseline
@@ -37,7 +37,7 @@ import {
   toGoldDocument,
 } from '../consumers/gold-sinks/mongo-sink.ts';
 import type { GoldRecord } from '../consumers/gold-sinks/version.ts';
-import { infraOptions } from '../infra/options.ts';
+import { infraOptions } from '../runtime/endpoints.ts';
 import type { EnrichmentJobGold } from '../schemas/generated/types.ts';
 
 const { values: args } = parseArgs({

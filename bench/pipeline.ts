@@ -33,7 +33,7 @@ import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { createKafka } from '../common/kafka.ts';
 import { createLogger } from '../common/logger.ts';
-import { infraOptions } from '../infra/options.ts';
+import { infraOptions } from '../runtime/endpoints.ts';
 import { type BenchArgs, parseBenchArgs, USAGE } from './pipeline/args.ts';
 import { runBackfill } from './pipeline/backfill.ts';
 import type { RunContext } from './pipeline/context.ts';

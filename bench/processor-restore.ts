@@ -13,7 +13,7 @@ import { createKafka } from '../common/kafka.ts';
 import { createLogger } from '../common/logger.ts';
 import { createTopicsReady, deleteTopicsGone } from '../common/topic-admin.ts';
 import { jobEntry, restoreState, workspaceEntry } from '../consumers/processor/changelog.ts';
-import { infraOptions } from '../infra/options.ts';
+import { infraOptions } from '../runtime/endpoints.ts';
 import { job, workspace } from '../tests/support/fixtures.ts';
 
 const { values } = parseArgs({

@@ -12,16 +12,16 @@ import { GoldSinksEnv } from '../consumers/gold-sinks/options.ts';
 import { ProcessorEnv } from '../consumers/processor/options.ts';
 import { GatewayEnv } from '../gateway/options.ts';
 import { WalksEnv } from '../gateway/walks/options.ts';
-import { InfraEnv } from '../infra/options.ts';
 import { MockSourceEnv } from '../mock-source/options.ts';
 import { LineageEnv } from '../ops/lineage/options.ts';
 import { OpsEnv } from '../ops/options.ts';
 import { PollersEnv } from '../producers/options.ts';
-import { ProcessEnv } from './process-env.ts';
+import { InfraEnv } from '../runtime/endpoints.ts';
+import { ProcessEnv } from '../runtime/process-env.ts';
 
 export const ENV_CATALOG: Array<{ component: string; schema: TObject }> = [
   {
-    component: 'Servers (infra/options.ts): unset URLs mean local servers started by Tributary',
+    component: 'Servers (runtime/endpoints.ts): unset URLs mean local servers started by Tributary',
     schema: InfraEnv,
   },
   { component: 'Every process (cli/)', schema: ProcessEnv },

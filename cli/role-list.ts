@@ -4,7 +4,7 @@ import { processorRole } from '../consumers/processor/role.ts';
 import { gatewayRole } from '../gateway/role.ts';
 import { mockSourceRole } from '../mock-source/role.ts';
 import { pollersRole } from '../producers/role.ts';
-import type { RoleDefinition } from './roles.ts';
+import type { RoleDefinition } from '../runtime/role.ts';
 
 /**
  * Every pipeline role, in start order: the source first, then producers, then consumers, so that

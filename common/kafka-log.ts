@@ -1,6 +1,8 @@
 import { type LogEntry, logLevel } from 'kafkajs';
-import type { KafkaLogLevel } from '../infra/options.ts';
 import type { Logger } from './logger.ts';
+
+export const KAFKA_LOG_LEVELS = ['nothing', 'error', 'warn', 'info', 'debug'] as const;
+export type KafkaLogLevel = (typeof KAFKA_LOG_LEVELS)[number];
 
 /**
  * kafkajs' own log lines, forwarded to our pino logger: a crash, a refused produce request or a

@@ -1,7 +1,15 @@
 import { Kafka, type KafkaConfig, type logLevel, type SASLOptions } from 'kafkajs';
-import type { KafkaEndpoint } from '../infra/options.ts';
-import { KAFKAJS_LEVELS, kafkaLogCreator } from './kafka-log.ts';
+import { KAFKAJS_LEVELS, type KafkaLogLevel, kafkaLogCreator } from './kafka-log.ts';
 import type { Logger } from './logger.ts';
+
+/** Where a Kafka cluster is and how to talk to it (validated from the environment in runtime/endpoints.ts). */
+export interface KafkaEndpoint {
+  brokers: string[];
+  ssl: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** which kafkajs log lines reach our logger (default warn) */
+  logLevel?: KafkaLogLevel;
+}
 
 /**
  * The one place that builds kafkajs clients from the validated endpoint. Each process calls it once

@@ -12,7 +12,7 @@ import type { RoleMetrics } from './metrics.ts';
  *
  * An idle loop (nothing waiting) is never stalled, however long since its last commit. Pure logic on
  * an injectable clock; the role process reads `status()` for /readyz, the metrics and the
- * self-restart (cli/run-roles.ts).
+ * self-restart (runtime/run-roles.ts).
  */
 export type ProbeKind = 'consumer' | 'poller';
 

@@ -35,7 +35,7 @@ const generations = new Map<string, number>();
 export function createRoleMetrics(role: string): RoleMetrics {
   const registry = new client.Registry();
   registry.setDefaultLabels({ role });
-  // A role restarted in place (cli/role-supervisor.ts) starts its counters again from 0: a new
+  // A role restarted in place (runtime/role-supervisor.ts) starts its counters again from 0: a new
   // instance name keeps the gateway from comparing them with the old ones.
   const generation = (generations.get(role) ?? 0) + 1;
   generations.set(role, generation);

@@ -1,9 +1,15 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { InfraOptions } from '../infra/options.ts';
 import { type SchemaName, schemaText } from '../schemas/index.ts';
 
+/** Where the schema registry is (validated from the environment in runtime/endpoints.ts). */
+export interface RegistryEndpoint {
+  url: string;
+  username?: string;
+  password?: string;
+}
+
 /** The one place that builds schema-registry clients from the validated endpoint. */
-export function createSchemaRegistry(registry: InfraOptions['registry']): SchemaRegistry {
+export function createSchemaRegistry(registry: RegistryEndpoint): SchemaRegistry {
   const auth =
     registry.username !== undefined
       ? { username: registry.username, password: registry.password ?? '' }

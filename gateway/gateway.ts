@@ -6,7 +6,7 @@ import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { serverUrl } from '../common/ops-server.ts';
 import { createSchemaRegistry } from '../common/registry.ts';
-import type { InfraOptions } from '../infra/options.ts';
+import type { InfraOptions } from '../runtime/endpoints.ts';
 import { type Alerts, startAlerts } from './alerts/start.ts';
 import { createReadOnlyPool } from './analytics/db.ts';
 import { createLineageService } from './analytics/lineage.ts';

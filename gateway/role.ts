@@ -1,4 +1,4 @@
-import type { RoleDefinition } from '../cli/roles.ts';
+import type { RoleDefinition } from '../runtime/role.ts';
 import { startGateway } from './gateway.ts';
 import { gatewayOptions } from './options.ts';
 import { walksOptions } from './walks/options.ts';

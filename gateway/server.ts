@@ -1,14 +1,14 @@
 import closeWithGrace from 'close-with-grace';
 import { describeError } from '../common/errors.ts';
 import { createLogger } from '../common/logger.ts';
-import { infraOptions } from '../infra/options.ts';
+import { infraOptions } from '../runtime/endpoints.ts';
 import { startGateway } from './gateway.ts';
 import { gatewayOptions } from './options.ts';
 import { walksOptions } from './walks/options.ts';
 
 /**
  * The gateway as its own process: `node --import tsx gateway/server.ts`. Settings come from the
- * environment (gateway/options.ts and infra/options.ts); SIGINT/SIGTERM close it once, within a
+ * environment (gateway/options.ts and runtime/endpoints.ts); SIGINT/SIGTERM close it once, within a
  * deadline, letting the tick and requests in flight finish.
  */
 const logger = createLogger('gateway', process.env.TRIBUTARY_LOG_LEVEL);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
-import type { InfraOptions } from '../infra/options.ts';
+import type { InfraOptions } from '../runtime/endpoints.ts';
 import { quoteTable } from './analytics/db.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { gatewayOptions } from './options.ts';

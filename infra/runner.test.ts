@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { infraOptions } from './options.ts';
+import { infraOptions } from '../runtime/endpoints.ts';
 import { statusEndpoints } from './runner.ts';
 
 describe('infra status', () => {

@@ -1,4 +1,4 @@
-import type { RoleDefinition } from '../cli/roles.ts';
+import type { RoleDefinition } from '../runtime/role.ts';
 import { startMockSource } from './index.ts';
 import { mockSourceOptions } from './options.ts';
 

@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { describeError } from '../common/errors.ts';
 import { createLogger } from '../common/logger.ts';
-import { infraOptions } from '../infra/options.ts';
+import { infraOptions } from '../runtime/endpoints.ts';
 import { startMockSource } from './index.ts';
 import { mockSourceOptions } from './options.ts';
 

@@ -1,11 +1,11 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { firstMessages, type OffsetRange, tpKey } from './reader.ts';
+import { firstMessages, type OffsetRange, tpKey } from '../common/topic-reader.ts';
 
 /**
  * Follows a consumer group until its committed offsets reach target offsets (e.g. the end offsets
  * when a replay started). A partition also counts as reached when only transaction markers or
  * aborted records lie between its committed offset and the target: consumers that commit explicitly
- * never commit past those. That is checked by reading (see reader.ts), but only for partitions that
+ * never commit past those. That is checked by reading (see common/topic-reader.ts), but only for partitions that
  * are nearly there or have stopped moving, and at most every `peekEveryMs`.
  */
 export interface CatchUpTarget {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { createKafka } from '../common/kafka.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { createSchemaRegistry } from '../common/registry.ts';
-import type { InfraOptions } from '../infra/options.ts';
+import type { InfraOptions } from '../runtime/endpoints.ts';
 
 /**
  * The clients of one operator command, built in this one place. Kafka's admin is connected at once

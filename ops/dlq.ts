@@ -1,9 +1,9 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
+import { type OffsetRange, readRanges, wholeTopics } from '../common/topic-reader.ts';
 import { DLQ_GROUP_HEADER, DLQ_REASON_HEADER, DLQ_SOURCE_HEADER } from '../consumers/shared/dead-letter.ts';
 import { headerStrings, type ReadableRecord, readableRecord } from './decode.ts';
 import { type ReasonCount, ReasonTally } from './dlq-reasons.ts';
-import { type OffsetRange, readRanges, wholeTopics } from './reader.ts';
 
 /**
  * `tributary dlq list|show`: what the dead-letter topics hold. Counts are records read (not offset

@@ -1,5 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { firstMessages, type OffsetRange, tpKey } from './reader.ts';
+import { firstMessages, type OffsetRange, tpKey } from '../common/topic-reader.ts';
 
 /**
  * Where a consumer group stands: per partition, its committed offset against the partition's end,

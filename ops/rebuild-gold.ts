@@ -5,7 +5,7 @@ import type { MongoClient } from 'mongodb';
 import type pg from 'pg';
 import type { Logger } from '../common/logger.ts';
 import { waitFor } from '../common/wait-for.ts';
-import type { InfraOptions } from '../infra/options.ts';
+import type { InfraOptions } from '../runtime/endpoints.ts';
 import { type CatchUpTarget, createCatchUpWatcher, endOffsets } from './catch-up.ts';
 import { summarizeDlq } from './dlq.ts';
 import { diffHashes, type StoreDiff } from './rebuild/content-hash.ts';

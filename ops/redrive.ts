@@ -5,9 +5,9 @@ import { createTopicLimits, sendWithinLimits } from '../common/kafka-limits.ts';
 import { kafkaSideCrash, keepConsumerRunning } from '../common/keep-running.ts';
 import { type Logger, silentLogger } from '../common/logger.ts';
 import { registerValueSchema } from '../common/registry.ts';
+import { tpKey } from '../common/topic-reader.ts';
 import { waitFor } from '../common/wait-for.ts';
 import type { SchemaName } from '../schemas/index.ts';
-import { tpKey } from './reader.ts';
 import { decideRedrive, type RedriveContext } from './redrive-record.ts';
 import { assertNoMembers } from './replay.ts';
 

@@ -1,8 +1,8 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { STALL_INFO_GAUGE, STALLED_GAUGE } from '../common/liveness.ts';
 import { type MetricsSnapshot, parseSnapshot } from '../common/metrics.ts';
+import { type OffsetRange, readRanges } from '../common/topic-reader.ts';
 import { parseKey } from '../gateway/live/metrics-aggregator.ts';
-import { type OffsetRange, readRanges } from './reader.ts';
 
 /**
  * The roles' own verdicts, for `tributary status`: every role process publishes a metrics snapshot

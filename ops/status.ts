@@ -1,7 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { describeError } from '../common/errors.ts';
-import type { InfraOptions } from '../infra/options.ts';
 import type { EndpointStatus } from '../infra/runner.ts';
+import type { InfraOptions } from '../runtime/endpoints.ts';
 import { type DlqSummary, existingDlqTopics, summarizeDlq } from './dlq.ts';
 import { type GroupLag, groupLag } from './lag.ts';
 import type { OpsOptions } from './options.ts';

@@ -1,5 +1,5 @@
 import { RemoteError } from '../common/errors.ts';
-import type { InfraOptions } from '../infra/options.ts';
+import type { InfraOptions } from '../runtime/endpoints.ts';
 
 /**
  * Schema subjects and their versions, from the registry's Confluent REST API (`GET /subjects`,

@@ -7,7 +7,7 @@ import type { Liveness, Probe } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics, startMetricsReporter } from '../common/metrics.ts';
 import { createSchemaRegistry, registerValueSchema } from '../common/registry.ts';
-import type { InfraOptions } from '../infra/options.ts';
+import type { InfraOptions } from '../runtime/endpoints.ts';
 import { APIS, type ApiName } from './apis.ts';
 import { createPageCommitter } from './committer.ts';
 import { createPollerMetrics, type PollerMetrics } from './metrics.ts';

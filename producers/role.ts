@@ -1,4 +1,4 @@
-import type { RoleDefinition } from '../cli/roles.ts';
+import type { RoleDefinition } from '../runtime/role.ts';
 import { pollersOptions } from './options.ts';
 import { startPollers } from './pollers.ts';
 

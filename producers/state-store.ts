@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
 import { RemoteError } from '../common/errors.ts';
+import { type OffsetRange, readRanges } from '../common/topic-reader.ts';
 import { waitFor } from '../common/wait-for.ts';
-import { type OffsetRange, readRanges } from '../ops/reader.ts';
 import { isApiName } from './apis.ts';
 import { apiPartition } from './ownership.ts';
 import { HEADERS } from './page.ts';

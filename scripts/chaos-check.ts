@@ -12,15 +12,15 @@
  */
 
 import { createLogger } from '../common/logger.ts';
+import { readRanges, wholeTopics } from '../common/topic-reader.ts';
 import { WaitTimeoutError, waitFor } from '../common/wait-for.ts';
 import { bronzeOptions } from '../consumers/bronze/options.ts';
 import { goldSinksOptions } from '../consumers/gold-sinks/options.ts';
 import { processorOptions } from '../consumers/processor/options.ts';
-import { infraOptions } from '../infra/options.ts';
 import { openOpsClients } from '../ops/clients.ts';
 import { type GroupLag, groupLag } from '../ops/lag.ts';
-import { readRanges, wholeTopics } from '../ops/reader.ts';
 import { pollersOptions } from '../producers/options.ts';
+import { infraOptions } from '../runtime/endpoints.ts';
 import type { EnrichmentJobGold } from '../schemas/generated/types.ts';
 import {
   type GoldContent,

@@ -1,6 +1,6 @@
+import { readRanges, wholeTopics } from '../../common/topic-reader.ts';
 import { bronzeOptions } from '../../consumers/bronze/options.ts';
 import { goldSinksOptions } from '../../consumers/gold-sinks/options.ts';
-import { readRanges, wholeTopics } from '../../ops/reader.ts';
 import { pollersOptions } from '../../producers/options.ts';
 import { type Sample, STAGES, summarizeStage } from './analysis.ts';
 import {

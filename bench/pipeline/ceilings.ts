@@ -110,7 +110,7 @@ export async function bareConsume(deps: {
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joinedAt ||= performance.now();
   });
-  // a batch of transaction markers only: no messages, but the partition moved on (ops/reader.ts)
+  // a batch of transaction markers only: no messages, but the partition moved on (common/topic-reader.ts)
   consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
     if (payload.batchSize === 0 && payload.lastOffset != null)
       reached(`${payload.topic}/${payload.partition}`, BigInt(payload.lastOffset) + 1n);

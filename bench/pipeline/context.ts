@@ -3,7 +3,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Collection, Document, MongoClient } from 'mongodb';
 import type pg from 'pg';
 import { ROLES } from '../../cli/role-list.ts';
-import type { InfraOptions } from '../../infra/options.ts';
+import type { InfraOptions } from '../../runtime/endpoints.ts';
 import type { Sample } from './analysis.ts';
 import type { BenchArgs } from './args.ts';
 import { profileReport, startCpuProfile } from './profile.ts';

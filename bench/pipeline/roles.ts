@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { ROLES } from '../../cli/role-list.ts';
-import type { RoleDefinition, RunningRole } from '../../cli/roles.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
-import { infraOptions } from '../../infra/options.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
+import type { RoleDefinition, RunningRole } from '../../runtime/role.ts';
 
 /**
- * The pipeline's roles in this process, as `npm start` runs them (cli/run-roles.ts): the same role
+ * The pipeline's roles in this process, as `npm start` runs them (runtime/run-roles.ts): the same role
  * definitions, started in the same order, closed in reverse, each with its own logger. The logs go
  * to a file (JSON lines) so that the benchmark's table stays readable; a stall prints the errors
  * found there. Unlike run-roles, no ops server and no signal handlers: the benchmark decides when

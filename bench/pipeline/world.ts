@@ -5,8 +5,8 @@ import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { waitFor } from '../../common/wait-for.ts';
 import { migrate } from '../../infra/migrate.ts';
-import type { InfraOptions } from '../../infra/options.ts';
 import { TOPICS, topicConfigs } from '../../infra/topics.ts';
+import type { InfraOptions } from '../../runtime/endpoints.ts';
 
 /**
  * Everything one benchmark run owns, with names unique to the run, the way the integration tests

@@ -1,12 +1,12 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { infraOptions } from '../../infra/options.ts';
 import { positiveInt } from '../../ops/cli-support.ts';
 import { type OpsClients, openOpsClients } from '../../ops/clients.ts';
 import { valueText } from '../../ops/decode.ts';
 import { existingDlqTopics, showDlq, summarizeDlq } from '../../ops/dlq.ts';
 import { opsOptions } from '../../ops/options.ts';
 import { redriveDlq } from '../../ops/redrive.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 
 export function registerDlqCommand(program: Command): void {
   const dlq = program

@@ -3,8 +3,8 @@ import confirm from '@inquirer/confirm';
 import type { Command } from 'commander';
 import { InfraError } from '../../common/errors.ts';
 import { lastLogLines } from '../../infra/daemon.ts';
-import { infraOptions } from '../../infra/options.ts';
 import { down, downOne, isKafkaNode, localServices, reset, status, up, upOne } from '../../infra/runner.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 import { progress, readinessTable } from '../output.ts';
 
 export function registerInfraCommands(program: Command): void {

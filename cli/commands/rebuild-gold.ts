@@ -2,12 +2,12 @@ import confirm from '@inquirer/confirm';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { createLogger } from '../../common/logger.ts';
-import { infraOptions } from '../../infra/options.ts';
 import { interruptSignal, note, positiveInt } from '../../ops/cli-support.ts';
 import { openOpsClients } from '../../ops/clients.ts';
 import { opsOptions } from '../../ops/options.ts';
 import { identical, type StoreDiff } from '../../ops/rebuild/content-hash.ts';
 import { type RebuildReport, rebuildGold } from '../../ops/rebuild-gold.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 
 interface RebuildFlags {
   yes?: boolean;

@@ -1,7 +1,6 @@
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { infraOptions } from '../../infra/options.ts';
 import { argument, interruptSignal, note, positiveInt } from '../../ops/cli-support.ts';
 import { openOpsClients } from '../../ops/clients.ts';
 import { describeMembers } from '../../ops/lag.ts';
@@ -16,6 +15,7 @@ import {
 } from '../../ops/replay.ts';
 import { followReplay, type ReplayProgress } from '../../ops/replay-progress.ts';
 import { describeTarget, parseReplayTarget, type ReplayTarget } from '../../ops/replay-target.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 
 interface ReplayFlags {
   group: string;

@@ -1,7 +1,6 @@
 import confirm from '@inquirer/confirm';
 import type { Command } from 'commander';
 import { TributaryError } from '../../common/errors.ts';
-import { infraOptions } from '../../infra/options.ts';
 import { note } from '../../ops/cli-support.ts';
 import { openOpsClients } from '../../ops/clients.ts';
 import { opsOptions } from '../../ops/options.ts';
@@ -14,6 +13,7 @@ import {
   type ResetPlan,
   resetMockSourceWorld,
 } from '../../ops/reset.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 
 export function registerResetCommand(program: Command): void {
   program

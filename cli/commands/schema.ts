@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { MIGRATIONS_DIR } from '../../infra/migrate.ts';
-import { infraOptions } from '../../infra/options.ts';
 import { opsOptions } from '../../ops/options.ts';
 import { checkSchema, type SchemaCheckReport } from '../../ops/schema-check/check.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 
 export function registerSchemaCommand(program: Command): void {
   const schema = program.command('schema').description('preview and register changes of the Avro schemas');

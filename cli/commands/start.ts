@@ -1,9 +1,9 @@
 import { type Command, Option } from 'commander';
-import { infraOptions } from '../../infra/options.ts';
 import { down, localServices, status, up } from '../../infra/runner.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
+import { runRolesProcess } from '../../runtime/run-roles.ts';
 import { progress, readinessTable } from '../output.ts';
 import { ROLES } from '../role-list.ts';
-import { runRolesProcess } from '../run-roles.ts';
 
 export function registerStartCommand(program: Command): void {
   program

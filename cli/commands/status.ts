@@ -1,12 +1,12 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import pg from 'pg';
-import { infraOptions } from '../../infra/options.ts';
 import { status as infraStatus } from '../../infra/runner.ts';
 import { type OpsClients, openOpsClients } from '../../ops/clients.ts';
 import { opsOptions } from '../../ops/options.ts';
 import { collectStatus, type StatusReport } from '../../ops/status.ts';
 import { latestWalks, walkLine } from '../../ops/walks.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 import { readinessTable } from '../output.ts';
 
 export function registerStatusCommand(program: Command): void {

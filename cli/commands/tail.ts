@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { infraOptions } from '../../infra/options.ts';
 import { interruptSignal, positiveInt } from '../../ops/cli-support.ts';
 import { openOpsClients } from '../../ops/clients.ts';
 import { type ReadableRecord, toJson, valueText } from '../../ops/decode.ts';
 import { tailTopic } from '../../ops/tail.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 
 export function registerTailCommand(program: Command): void {
   program

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import type { RoleDefinition } from '../../cli/roles.ts';
 import { clientId } from '../../common/instance.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
+import type { RoleDefinition } from '../../runtime/role.ts';
 import type { BatchConsumer } from '../shared/batch-consumer.ts';
 import { consumerConfig } from '../shared/consumer-config.ts';
 import { createDeadLetterQueue } from '../shared/dead-letter.ts';

@@ -3,7 +3,7 @@
  * the sinks named in TRIBUTARY_GOLD_SINKS (default postgres,mongo), each its own consumer group;
  * SIGTERM/SIGINT finish the batch in flight, commit, and exit.
  */
-import { runRolesMain } from '../../cli/run-roles.ts';
+import { runRolesMain } from '../../runtime/run-roles.ts';
 import { goldSinksOptions } from './options.ts';
 import { GOLD_SINK_ROLES } from './role.ts';
 

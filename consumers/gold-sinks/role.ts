@@ -1,8 +1,8 @@
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
-import type { RoleContext, RoleDefinition, RunningRole } from '../../cli/roles.ts';
 import { clientId } from '../../common/instance.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
+import type { RoleContext, RoleDefinition, RunningRole } from '../../runtime/role.ts';
 import { consumerConfig } from '../shared/consumer-config.ts';
 import { createDeadLetterQueue } from '../shared/dead-letter.ts';
 import { closeInOrder, once } from '../shared/lifecycle.ts';

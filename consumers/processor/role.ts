@@ -1,7 +1,7 @@
-import type { RoleDefinition } from '../../cli/roles.ts';
 import { createKafka } from '../../common/kafka.ts';
 import { createRoleMetrics, startMetricsReporter } from '../../common/metrics.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
+import type { RoleDefinition } from '../../runtime/role.ts';
 import { processorOptions } from './options.ts';
 import { createStreamProcessor } from './processor.ts';
 

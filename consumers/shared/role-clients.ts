@@ -5,7 +5,7 @@ import { createTopicLimits, type TopicLimits } from '../../common/kafka-limits.t
 import type { Logger } from '../../common/logger.ts';
 import { type RoleMetrics, startMetricsPublisher } from '../../common/metrics.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
-import type { InfraOptions } from '../../infra/options.ts';
+import type { InfraOptions } from '../../runtime/endpoints.ts';
 
 /**
  * The Kafka-side clients every consumer role of this folder needs: a kafkajs client, the registry,

@@ -1,4 +1,4 @@
-import type { InfraOptions, KafkaNode } from '../options.ts';
+import type { InfraOptions, KafkaNode } from '../../runtime/endpoints.ts';
 import type { ServiceName } from '../service.ts';
 
 /**

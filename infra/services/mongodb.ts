@@ -2,9 +2,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { maskUrl } from '../../common/url.ts';
+import type { InfraOptions } from '../../runtime/endpoints.ts';
 import { createJavaService } from '../java-service.ts';
 import { resolveJars } from '../maven.ts';
-import type { InfraOptions } from '../options.ts';
 import type { Health, LocalService } from '../service.ts';
 
 /**

@@ -6,9 +6,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { InfraError } from '../../common/errors.ts';
 import { maskUrl } from '../../common/url.ts';
+import type { InfraOptions } from '../../runtime/endpoints.ts';
 import { isAlive } from '../daemon.ts';
 import { runOrThrow } from '../exec.ts';
-import type { InfraOptions } from '../options.ts';
 import {
   assertPortFree,
   type Health,

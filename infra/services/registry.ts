@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { InfraError } from '../../common/errors.ts';
 import { maskUrl } from '../../common/url.ts';
+import type { InfraOptions } from '../../runtime/endpoints.ts';
 import { createJavaService } from '../java-service.ts';
 import { resolveArchive } from '../maven.ts';
-import type { InfraOptions } from '../options.ts';
 import type { Health, LocalService } from '../service.ts';
 
 /**

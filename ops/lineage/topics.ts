@@ -1,9 +1,9 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type Admin, type Kafka, type KafkaMessage, Partitioners, type PartitionMetadata } from 'kafkajs';
+import { type OffsetRange, readRanges } from '../../common/topic-reader.ts';
 import { DLQ_REASON_HEADER, DLQ_SOURCE_HEADER } from '../../consumers/shared/dead-letter.ts';
 import { headerText } from '../../consumers/shared/headers.ts';
 import { HEADERS } from '../../producers/page.ts';
-import { type OffsetRange, readRanges } from '../reader.ts';
 import { iso } from './stores.ts';
 import type { DeadLetterTrace, ScanReport } from './types.ts';
 

@@ -3,7 +3,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import type pg from 'pg';
-import { readRanges, wholeTopics } from '../reader.ts';
+import { readRanges, wholeTopics } from '../../common/topic-reader.ts';
 import { recordHash, VOLATILE_FIELDS } from './content-hash.ts';
 import { qualified } from './shadow-stores.ts';
 

@@ -3,7 +3,7 @@ import type { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { TributaryError } from '../../common/errors.ts';
 import { createTopicsReady, deleteTopicsGone } from '../../common/topic-admin.ts';
-import type { InfraOptions } from '../../infra/options.ts';
+import type { InfraOptions } from '../../runtime/endpoints.ts';
 import { deleteSubject } from '../subjects.ts';
 import { type GoldTarget, type ShadowNames, splitTable } from './names.ts';
 

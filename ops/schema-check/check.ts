@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigError } from '../../common/errors.ts';
 import { BRONZE_TABLES } from '../../consumers/bronze/tables.ts';
 import { GOLD_TABLE } from '../../consumers/gold-sinks/postgres-sink.ts';
-import type { InfraOptions } from '../../infra/options.ts';
+import type { InfraOptions } from '../../runtime/endpoints.ts';
 import { avroType, SCHEMA_NAMES, type SchemaName } from '../../schemas/index.ts';
 import { diffSchemas, type FieldChange, migrationSql, type Refusal, type TablePlan } from './diff.ts';
 import { compatibilityLevel, latestVersion, registerSchema, testCompatibility } from './registry.ts';

@@ -1,5 +1,5 @@
 import { RemoteError } from '../../common/errors.ts';
-import type { InfraOptions } from '../../infra/options.ts';
+import type { InfraOptions } from '../../runtime/endpoints.ts';
 
 /**
  * The registry calls of `tributary schema check` over the Confluent REST API (which Apicurio's

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
-import { infraOptions } from '../../infra/options.ts';
 import { down, reset, up, upOne } from '../../infra/runner.ts';
 import { describeMembers } from '../../ops/lag.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 import {
   killServer,
   pause,

@@ -1,11 +1,11 @@
 import { Partitioners } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningRole } from '../../cli/roles.ts';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { bronzeRole } from '../../consumers/bronze/role.ts';
+import type { RunningRole } from '../../runtime/role.ts';
 import {
   avroEncoder,
   createTopics,

@@ -3,14 +3,14 @@ import { type Admin, Partitioners, type Producer } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningRole } from '../../cli/roles.ts';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
+import { readRanges, wholeTopics } from '../../common/topic-reader.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { createMongoGoldSink, type GoldDocument } from '../../consumers/gold-sinks/mongo-sink.ts';
 import { createPostgresGoldSink } from '../../consumers/gold-sinks/postgres-sink.ts';
 import { goldMongoRole, goldPostgresRole } from '../../consumers/gold-sinks/role.ts';
-import { readRanges, wholeTopics } from '../../ops/reader.ts';
+import type { RunningRole } from '../../runtime/role.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import {
   avroEncoder,

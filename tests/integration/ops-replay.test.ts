@@ -1,6 +1,5 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningRole } from '../../cli/roles.ts';
 import { createKafka } from '../../common/kafka.ts';
 import type { MetricsSnapshot } from '../../common/metrics.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
@@ -8,6 +7,7 @@ import { waitFor } from '../../common/wait-for.ts';
 import { bronzeRole } from '../../consumers/bronze/role.ts';
 import { applyReplay, planReplay } from '../../ops/replay.ts';
 import { parseReplayTarget } from '../../ops/replay-target.ts';
+import type { RunningRole } from '../../runtime/role.ts';
 import { FAST_GROUP_ENV, silentLogger } from '../support/consumer-fixtures.ts';
 import { workspace } from '../support/fixtures.ts';
 import { testInfra, testLogger, uniqueName } from '../support/infra.ts';

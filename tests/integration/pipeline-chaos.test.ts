@@ -5,9 +5,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
-import { infraOptions } from '../../infra/options.ts';
 import { down, reset, up } from '../../infra/runner.ts';
 import type { ServiceName } from '../../infra/service.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 import {
   killServer,
   pause,

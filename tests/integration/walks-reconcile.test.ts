@@ -1,6 +1,5 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningRole } from '../../cli/roles.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { bronzeRole } from '../../consumers/bronze/role.ts';
 import { type Gateway, startGateway } from '../../gateway/gateway.ts';
@@ -9,6 +8,7 @@ import { walksOptions } from '../../gateway/walks/options.ts';
 import type { WalkView } from '../../gateway/walks/reconcile.ts';
 import { pollersOptions } from '../../producers/options.ts';
 import { type RunningPollers, startPollers } from '../../producers/pollers.ts';
+import type { RunningRole } from '../../runtime/role.ts';
 import { launchChromium } from '../support/browser.ts';
 import { FAST_GROUP_ENV, silentLogger } from '../support/consumer-fixtures.ts';
 import { ensureDashboardBuilt } from '../support/dashboard-build.ts';

@@ -3,9 +3,9 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Admin } from 'kafkajs';
 import { waitFor } from '../../common/wait-for.ts';
-import type { InfraOptions } from '../../infra/options.ts';
 import { localServices } from '../../infra/runner.ts';
 import type { ServiceName } from '../../infra/service.ts';
+import type { InfraOptions } from '../../runtime/endpoints.ts';
 import { type RoleProcess, spawnRole } from './child.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { infraOptions } from '../../infra/options.ts';
 import { down, reset, up } from '../../infra/runner.ts';
+import { infraOptions } from '../../runtime/endpoints.ts';
 import { testInfraEnv } from './test-env.ts';
 
 declare module 'vitest' {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { createLogger } from '../../common/logger.ts';
-import { type InfraOptions, infraOptions } from '../../infra/options.ts';
+import { type InfraOptions, infraOptions } from '../../runtime/endpoints.ts';
 
 /** The test instance's endpoints, as provided by global-setup. */
 export function testInfra(): InfraOptions {

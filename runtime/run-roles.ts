@@ -6,10 +6,10 @@ import { instanceId } from '../common/instance.ts';
 import { createLogger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { startOpsServer } from '../common/ops-server.ts';
-import { infraOptions } from '../infra/options.ts';
+import { infraOptions } from './endpoints.ts';
 import { ProcessEnv, stallSettings } from './process-env.ts';
+import type { RoleDefinition, RunningRole } from './role.ts';
 import { createRoleSupervisor } from './role-supervisor.ts';
-import type { RoleDefinition, RunningRole } from './roles.ts';
 
 /** The exit code of a one-role process whose role stayed stalled: its supervisor restarts it. */
 export const EXIT_STALLED = 3;
@@ -18,7 +18,7 @@ export const EXIT_STALLED = 3;
  * Runs roles in this process until SIGINT/SIGTERM: starts them in order, then on a signal closes
  * each once, in reverse order (each finishes its batch in flight and commits), within a deadline.
  * Meanwhile /readyz says whether every role progresses (and which does not, and why), and a role
- * stalled past TRIBUTARY_STALL_RESTART_MS restarts (cli/role-supervisor.ts): in place when the
+ * stalled past TRIBUTARY_STALL_RESTART_MS restarts (runtime/role-supervisor.ts): in place when the
  * process runs several roles, by exiting with EXIT_STALLED for its supervisor when it runs one.
  * Used by `tributary start` and by the one-role process entries (`<role>/process.ts`).
  */

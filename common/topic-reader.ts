@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
-import { describeError, RemoteError } from '../common/errors.ts';
-import { kafkaSideCrash, keepConsumerRunning } from '../common/keep-running.ts';
-import { type Logger, silentLogger } from '../common/logger.ts';
-import { waitFor } from '../common/wait-for.ts';
+import { describeError, RemoteError } from './errors.ts';
+import { kafkaSideCrash, keepConsumerRunning } from './keep-running.ts';
+import { type Logger, silentLogger } from './logger.ts';
+import { waitFor } from './wait-for.ts';
 
 /**
  * Reads bounded offset ranges of partitions once, with a throw-away consumer group that never

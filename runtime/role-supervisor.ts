@@ -5,7 +5,7 @@ import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { withRetry } from '../common/retry.ts';
 import type { StallSettings } from './process-env.ts';
-import type { RoleContext, RoleDefinition, RunningRole } from './roles.ts';
+import type { RoleContext, RoleDefinition, RunningRole } from './role.ts';
 
 /**
  * Starts the roles of one process and watches their liveness (common/liveness.ts): it says which

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { infraOptions } from '../infra/options.ts';
-import { ConfigError, describeError } from './errors.ts';
+import { ConfigError, describeError } from '../common/errors.ts';
+import { infraOptions } from './endpoints.ts';
 
 describe('configuration', () => {
   it('applies defaults and derives local endpoints when nothing is set', () => {

@@ -3,6 +3,12 @@ import path from 'node:path';
 import { type Static, Type } from 'typebox';
 import { OptionalUrl, Port, readEnv } from '../common/env.ts';
 import { ConfigError } from '../common/errors.ts';
+import type { KafkaEndpoint } from '../common/kafka.ts';
+import { KAFKA_LOG_LEVELS } from '../common/kafka-log.ts';
+import type { RegistryEndpoint } from '../common/registry.ts';
+
+export type { KafkaEndpoint } from '../common/kafka.ts';
+export { KAFKA_LOG_LEVELS, type KafkaLogLevel } from '../common/kafka-log.ts';
 
 /**
  * Where the pipeline's servers are. Each of the four `*_URL`/`BROKERS` settings, when set, points
@@ -10,8 +16,6 @@ import { ConfigError } from '../common/errors.ts';
  * runner starts a private one on 127.0.0.1 at the given port (defaults chosen not to clash with a
  * system Kafka, Postgres or MongoDB).
  */
-export const KAFKA_LOG_LEVELS = ['nothing', 'error', 'warn', 'info', 'debug'] as const;
-export type KafkaLogLevel = (typeof KAFKA_LOG_LEVELS)[number];
 
 export const InfraEnv = Type.Object({
   TRIBUTARY_DATA_DIR: Type.String({
@@ -75,14 +79,6 @@ export const InfraEnv = Type.Object({
 });
 export type InfraEnv = Static<typeof InfraEnv>;
 
-export interface KafkaEndpoint {
-  brokers: string[];
-  ssl: boolean;
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-  /** which kafkajs log lines reach our logger (default warn) */
-  logLevel?: KafkaLogLevel;
-}
-
 /** One node of the local Kafka (a combined KRaft broker + controller). */
 export interface KafkaNode {
   /** node.id, 1-based */
@@ -103,7 +99,7 @@ export interface InfraOptions {
     /** the local nodes (TRIBUTARY_KAFKA_NODES of them); ignored when TRIBUTARY_KAFKA_BROKERS is set */
     nodes: KafkaNode[];
   };
-  registry: { url: string; local: boolean; port: number; username?: string; password?: string };
+  registry: RegistryEndpoint & { local: boolean; port: number };
   postgres: { url: string; local: boolean; port: number; password: string };
   mongo: { url: string; local: boolean; port: number };
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { waitFor } from '../common/wait-for.ts';
+import type { RoleDefinition } from './role.ts';
 import { createRoleSupervisor } from './role-supervisor.ts';
-import type { RoleDefinition } from './roles.ts';
 
 /** A role whose loop is stuck while `stuck.value` is true; it counts its starts and closes. */
 function fakeRole(

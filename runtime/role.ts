@@ -1,7 +1,7 @@
 import type { Liveness } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
-import type { InfraOptions } from '../infra/options.ts';
+import type { InfraOptions } from './endpoints.ts';
 
 /**
  * A long-running part of the pipeline. `tributary start` runs several in one process; running one
