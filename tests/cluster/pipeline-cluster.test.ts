@@ -28,15 +28,15 @@ import {
   waitForProgress,
 } from '../support/convergence.ts';
 import { testLogger, uniqueName } from '../support/infra.ts';
-import { createTopics } from '../support/kafka.ts';
 import { joinFromSource } from '../support/pipeline.ts';
 import {
-  createPollerTopics,
-  type PollerTopics,
-  pollerEnv,
-  startTestSource,
-  type TestSource,
-} from '../support/poller-harness.ts';
+  createPipelineTopics,
+  type PipelineTopics,
+  pipelineEnv,
+  pipelineGroups,
+  uniqueCollection,
+} from '../support/pipeline-run.ts';
+import { startTestSource, type TestSource } from '../support/poller-harness.ts';
 import { testInfraEnv } from '../support/test-env.ts';
 
 /**
@@ -72,12 +72,11 @@ const STARTUP_MS = 240_000;
 describe('pipeline on a three-broker cluster, two instances of every role', () => {
   let kafka: Kafka;
   let admin: Admin;
-  let topics: PollerTopics;
+  let topics: PipelineTopics;
   let source: TestSource;
   let pool: pg.Pool;
   let mongo: MongoClient;
   let roles: RoleSupervisor<Instance> | undefined;
-  const gold = { topic: '', dlq: '', state: '' };
 
   beforeAll(async () => {
     await reset(opts, infraLog);
@@ -91,15 +90,7 @@ describe('pipeline on a three-broker cluster, two instances of every role', () =
     kafka = createKafka(opts.kafka, uniqueName('cluster'), testLogger);
     admin = kafka.admin();
     await admin.connect();
-    topics = await createPollerTopics(admin, opts.topicPartitions);
-    gold.topic = `gold.${topics.prefix}`;
-    gold.dlq = `dlq.gold.${topics.prefix}`;
-    gold.state = `state.${topics.prefix}`;
-    await createTopics(admin, [
-      { topic: gold.topic, compact: true },
-      { topic: gold.dlq, partitions: 1 },
-      { topic: gold.state, compact: true },
-    ]);
+    topics = await createPipelineTopics(admin, opts.topicPartitions);
     // every topic, the test's included, has three replicas and needs two in sync
     const [raw] = (await admin.fetchTopicMetadata({ topics: [topics.rawJobs] })).topics;
     expect(raw!.partitions.every((p) => p.replicas.length === 3)).toBe(true);
@@ -137,35 +128,15 @@ describe('pipeline on a three-broker cluster, two instances of every role', () =
     timeout: 540_000,
   }, async () => {
     const started = Date.now();
-    const group = uniqueName('cluster');
-    const groups = {
-      bronzeWs: `${group}.bronze.ws`,
-      bronzeJobs: `${group}.bronze.jobs`,
-      processor: `${group}.processor`,
-      goldPg: `${group}.gold.pg`,
-      goldMongo: `${group}.gold.mongo`,
-    };
-    const collection = uniqueName('cluster_gold').replace('-', '_');
+    const groups = pipelineGroups(uniqueName('cluster'));
+    const collection = uniqueCollection('cluster_gold');
     const env: Record<string, string> = {
       ...infraEnv,
-      ...pollerEnv(topics, source.url, { TRIBUTARY_POLL_PAGE_SIZE: '50' }),
-      TRIBUTARY_GOLD_TOPIC: gold.topic,
-      TRIBUTARY_GOLD_DLQ_TOPIC: gold.dlq,
-      TRIBUTARY_PROCESSOR_STATE_TOPIC: gold.state,
-      TRIBUTARY_PROCESSOR_GROUP: groups.processor,
-      // the shortest the processor accepts: a stopped instance loses its partitions after 6 s
-      TRIBUTARY_PROCESSOR_SESSION_TIMEOUT_MS: '6000',
-      TRIBUTARY_BRONZE_WORKSPACES_GROUP: groups.bronzeWs,
-      TRIBUTARY_BRONZE_ENRICHMENT_JOBS_GROUP: groups.bronzeJobs,
-      TRIBUTARY_GOLD_POSTGRES_GROUP: groups.goldPg,
-      TRIBUTARY_GOLD_MONGO_GROUP: groups.goldMongo,
-      TRIBUTARY_GOLD_MONGO_COLLECTION: collection,
-      TRIBUTARY_CONSUMER_SESSION_TIMEOUT_MS: '6000',
-      TRIBUTARY_CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+      ...pipelineEnv(topics, source.url, { groups, collection, pollers: { TRIBUTARY_POLL_PAGE_SIZE: '50' } }),
       TRIBUTARY_STALL_AFTER_MS: '20000',
       TRIBUTARY_STALL_RESTART_MS: '45000',
       TRIBUTARY_GATEWAY_RAW_TOPICS: `${topics.rawWorkspaces},${topics.rawJobs}`,
-      TRIBUTARY_GATEWAY_DLQ_TOPICS: `${topics.dlqWorkspaces},${topics.dlqJobs},${gold.dlq}`,
+      TRIBUTARY_GATEWAY_DLQ_TOPICS: `${topics.dlqWorkspaces},${topics.dlqJobs},${topics.goldDlq}`,
       TRIBUTARY_GATEWAY_LAG_GROUPS: Object.values(groups).join(','),
     };
     const specs = {} as Record<Instance, RoleSpec>;
@@ -197,8 +168,8 @@ describe('pipeline on a three-broker cluster, two instances of every role', () =
       [groups.bronzeWs]: [topics.rawWorkspaces],
       [groups.bronzeJobs]: [topics.rawJobs],
       [groups.processor]: raw,
-      [groups.goldPg]: [gold.topic],
-      [groups.goldMongo]: [gold.topic],
+      [groups.goldPg]: [topics.gold],
+      [groups.goldMongo]: [topics.gold],
     };
     const gauges = stageGauges({ kafka, admin }, raw, stages);
 
@@ -296,7 +267,7 @@ describe('pipeline on a three-broker cluster, two instances of every role', () =
         collection,
         kafka,
         registry,
-        goldTopic: gold.topic,
+        goldTopic: topics.gold,
         expected,
         timeoutMs: RECOVERY_MS,
       });

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Admin, Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
@@ -27,39 +25,11 @@ import {
   startTestGateway,
 } from '../../gateway/testing.ts';
 import { launchChromium } from '../support/browser.ts';
+import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
 import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { createTopics, dropTopics } from '../support/kafka.ts';
 
 const infra = testInfra();
-const DASHBOARD = path.resolve('dashboard');
-const DIST_INDEX = path.join(DASHBOARD, 'dist', 'index.html');
-
-/** Builds dashboard/dist when it is missing or older than a source file. */
-async function ensureDashboardBuilt(): Promise<void> {
-  const newest = (dir: string): number =>
-    fs
-      .readdirSync(dir, { withFileTypes: true })
-      .map((e) =>
-        e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs,
-      )
-      .reduce((a, b) => Math.max(a, b), 0);
-  const sources = Math.max(
-    newest(path.join(DASHBOARD, 'src')),
-    fs.statSync(path.join(DASHBOARD, 'index.html')).mtimeMs,
-    fs.statSync(path.join(DASHBOARD, 'vite.config.ts')).mtimeMs,
-  );
-  if (fs.existsSync(DIST_INDEX) && fs.statSync(DIST_INDEX).mtimeMs >= sources) return;
-  const vite = path.resolve('node_modules/vite/bin/vite.js');
-  await promisify(execFile)(process.execPath, [
-    vite,
-    'build',
-    '--config',
-    'dashboard/vite.config.ts',
-    '--logLevel',
-    'warn',
-  ]);
-}
-
 /** ~60 jobs over three plans and segments, finished over the last hour (deterministic). */
 function goldRows(): GoldRow[] {
   const workspaces = [

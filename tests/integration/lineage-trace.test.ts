@@ -1,25 +1,11 @@
-import { MongoClient } from 'mongodb';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKafka } from '../../common/kafka.ts';
-import { createSchemaRegistry } from '../../common/registry.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../common/wait-for.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { startTestGateway } from '../../gateway/testing.ts';
 import type { JobLineage, VersionTrace } from '../../ops/lineage/types.ts';
-import { type RoleProcess, spawnRole } from '../support/child.ts';
-import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
-import { createTopics, dropTopics } from '../support/kafka.ts';
 import { runCli } from '../support/ops-cli.ts';
-import {
-  createPollerTopics,
-  deletePollerTopics,
-  type PollerTopics,
-  pollerEnv,
-  readCommitted,
-  startTestSource,
-  type TestSource,
-} from '../support/poller-harness.ts';
+import { usePipelineRun } from '../support/pipeline-run.ts';
+import { readCommitted } from '../support/poller-harness.ts';
 
 /**
  * `tributary trace` and GET /api/jobs/{id}/lineage on a real pipeline (mock source with malformed
@@ -27,18 +13,6 @@ import {
  * re-emitted by a workspace update, every hop of every version is there, in time order, the gold
  * records are exactly the job's records on the gold topic, and its dead letters carry their reasons.
  */
-const infra = testInfra();
-const kafka = createKafka(infra.kafka, uniqueName('lineage'), testLogger);
-const registry = createSchemaRegistry(infra.registry);
-const admin = kafka.admin();
-
-const ENTRIES = {
-  pollers: 'producers/process.ts',
-  bronze: 'consumers/bronze/process.ts',
-  processor: 'consumers/processor/process.ts',
-  gold: 'consumers/gold-sinks/process.ts',
-} as const;
-
 interface GoldSeen {
   offset: string;
   partition: number;
@@ -47,81 +21,26 @@ interface GoldSeen {
 }
 
 describe('lineage trace', () => {
-  let topics: PollerTopics;
-  let source: TestSource;
-  const extra = { gold: '', goldDlq: '', state: '' };
-  const procs: RoleProcess[] = [];
-  const collection = uniqueName('lineage_gold').replace('-', '_');
-  let pool: pg.Pool;
-  let mongo: MongoClient;
+  const run = usePipelineRun('lineage', {
+    TRIBUTARY_MOCK_SOURCE_TICK_MS: '200',
+    TRIBUTARY_MOCK_SOURCE_MAX_JOBS: '30',
+    TRIBUTARY_MOCK_SOURCE_FAULT_MALFORMED_RECORD_RATE: '0.2',
+  });
   let gateway: Gateway | undefined;
-
-  beforeAll(async () => {
-    await admin.connect();
-    topics = await createPollerTopics(admin, 3);
-    extra.gold = `gold.${topics.prefix}`;
-    extra.goldDlq = `dlq.gold.${topics.prefix}`;
-    extra.state = `state.${topics.prefix}`;
-    await createTopics(admin, [
-      { topic: extra.gold, compact: true },
-      { topic: extra.goldDlq, partitions: 1 },
-      { topic: extra.state, compact: true },
-    ]);
-    source = await startTestSource({
-      TRIBUTARY_MOCK_SOURCE_TICK_MS: '200',
-      TRIBUTARY_MOCK_SOURCE_MAX_JOBS: '30',
-      TRIBUTARY_MOCK_SOURCE_FAULT_MALFORMED_RECORD_RATE: '0.2',
-    });
-    pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });
-    mongo = new MongoClient(infra.mongo.url);
-    await mongo.connect();
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    for (const p of procs) await p.kill9();
-    await source?.close();
-    await mongo
-      ?.db('tributary')
-      .collection(collection)
-      .drop()
-      .catch(() => {}); // a collection the sink never created: nothing to drop
-    await mongo?.close();
-    await pool?.end();
-    await deletePollerTopics(admin, topics);
-    await dropTopics(
-      admin,
-      Object.values(extra).filter((t) => t !== ''),
-    );
-    await admin.disconnect();
-  });
+  afterAll(() => gateway?.close());
 
   it('shows every hop of every version of a job, in time order, with its dead letters', async () => {
-    const group = uniqueName('lineage');
-    const env: Record<string, string> = {
-      ...inject('infraEnv'),
-      ...pollerEnv(topics, source.url),
-      TRIBUTARY_GOLD_TOPIC: extra.gold,
-      TRIBUTARY_GOLD_DLQ_TOPIC: extra.goldDlq,
-      TRIBUTARY_PROCESSOR_STATE_TOPIC: extra.state,
-      TRIBUTARY_PROCESSOR_GROUP: `${group}.processor`,
-      TRIBUTARY_PROCESSOR_SESSION_TIMEOUT_MS: '6000',
-      TRIBUTARY_BRONZE_WORKSPACES_GROUP: `${group}.bronze.ws`,
-      TRIBUTARY_BRONZE_ENRICHMENT_JOBS_GROUP: `${group}.bronze.jobs`,
-      TRIBUTARY_GOLD_POSTGRES_GROUP: `${group}.gold.pg`,
-      TRIBUTARY_GOLD_MONGO_GROUP: `${group}.gold.mongo`,
-      TRIBUTARY_GOLD_MONGO_COLLECTION: collection,
-      TRIBUTARY_CONSUMER_SESSION_TIMEOUT_MS: '6000',
-      TRIBUTARY_CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
-    };
-    for (const entry of Object.values(ENTRIES)) procs.push(spawnRole(entry, env));
-    const output = () => procs.map((p) => p.output().slice(-2000)).join('\n---\n');
+    const { topics, kafka, registry, pool, mongo, collection } = run;
+    const source = run.source!;
+    const env = run.env(source.url);
+    run.startAll(env);
+    const output = run.roles.output;
 
     // The gold topic says which jobs were re-emitted by a workspace update after a job update: wait
     // for one that also has a dead letter (a malformed version the pollers refused).
     const goldOf = async () => {
       const byJob = new Map<string, GoldSeen[]>();
-      const records = (await readCommitted(kafka, [extra.gold], 30_000)).sort(
+      const records = (await readCommitted(kafka, [topics.gold], 30_000)).sort(
         (x, y) => x.partition - y.partition || Number(BigInt(x.message.offset) - BigInt(y.message.offset)),
       );
       for (const r of records) {
@@ -281,7 +200,7 @@ describe('lineage trace', () => {
     }
 
     // the gateway answers the same trace; the text output names every hop
-    gateway = await startTestGateway(infra, env);
+    gateway = await startTestGateway(run.infra, env);
     const res = await fetch(`${gateway.url}/api/jobs/${jobId}/lineage`);
     expect(res.status).toBe(200);
     const api = (await res.json()) as JobLineage;

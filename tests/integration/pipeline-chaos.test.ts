@@ -27,16 +27,15 @@ import {
   waitForProgress,
 } from '../support/convergence.ts';
 import { testLogger, uniqueName } from '../support/infra.ts';
-import { createTopics } from '../support/kafka.ts';
 import { joinFromSource } from '../support/pipeline.ts';
 import {
-  createPollerTopics,
-  type PollerTopics,
-  pollerEnv,
-  readCommitted,
-  startTestSource,
-  type TestSource,
-} from '../support/poller-harness.ts';
+  createPipelineTopics,
+  type PipelineTopics,
+  pipelineEnv,
+  pipelineGroups,
+  uniqueCollection,
+} from '../support/pipeline-run.ts';
+import { readCommitted, startTestSource, type TestSource } from '../support/poller-harness.ts';
 import { testInfraEnv } from '../support/test-env.ts';
 
 /**
@@ -75,12 +74,11 @@ const RECOVERY_MS = 120_000;
 describe('pipeline under chaos', () => {
   let kafka: Kafka;
   let admin: Admin;
-  let topics: PollerTopics;
+  let topics: PipelineTopics;
   let source: TestSource;
   let pool: pg.Pool;
   let mongo: MongoClient;
   let roles: RoleSupervisor<RoleName> | undefined;
-  const gold = { topic: '', dlq: '', state: '' };
 
   beforeAll(async () => {
     await reset(opts, infraLog);
@@ -89,15 +87,7 @@ describe('pipeline under chaos', () => {
     kafka = createKafka(opts.kafka, uniqueName('chaos'), testLogger);
     admin = kafka.admin();
     await admin.connect();
-    topics = await createPollerTopics(admin, opts.topicPartitions);
-    gold.topic = `gold.${topics.prefix}`;
-    gold.dlq = `dlq.gold.${topics.prefix}`;
-    gold.state = `state.${topics.prefix}`;
-    await createTopics(admin, [
-      { topic: gold.topic, compact: true },
-      { topic: gold.dlq, partitions: 1 },
-      { topic: gold.state, compact: true },
-    ]);
+    topics = await createPipelineTopics(admin, opts.topicPartitions);
     source = await startTestSource({
       TRIBUTARY_MOCK_SOURCE_TICK_MS: '250',
       TRIBUTARY_MOCK_SOURCE_CHANGES_PER_TICK: '3',
@@ -129,35 +119,15 @@ describe('pipeline under chaos', () => {
   it('converges to the join of the source through kill -9 of roles and servers', {
     timeout: 420_000,
   }, async () => {
-    const group = uniqueName('chaos');
-    const groups = {
-      bronzeWs: `${group}.bronze.ws`,
-      bronzeJobs: `${group}.bronze.jobs`,
-      processor: `${group}.processor`,
-      goldPg: `${group}.gold.pg`,
-      goldMongo: `${group}.gold.mongo`,
-    };
-    const collection = uniqueName('chaos_gold').replace('-', '_');
+    const groups = pipelineGroups(uniqueName('chaos'));
+    const collection = uniqueCollection('chaos_gold');
     const env: Record<string, string> = {
       ...infraEnv,
-      ...pollerEnv(topics, source.url, { TRIBUTARY_POLL_PAGE_SIZE: '50' }),
-      TRIBUTARY_GOLD_TOPIC: gold.topic,
-      TRIBUTARY_GOLD_DLQ_TOPIC: gold.dlq,
-      TRIBUTARY_PROCESSOR_STATE_TOPIC: gold.state,
-      TRIBUTARY_PROCESSOR_GROUP: groups.processor,
-      TRIBUTARY_PROCESSOR_SESSION_TIMEOUT_MS: '6000',
-      TRIBUTARY_BRONZE_WORKSPACES_GROUP: groups.bronzeWs,
-      TRIBUTARY_BRONZE_ENRICHMENT_JOBS_GROUP: groups.bronzeJobs,
-      TRIBUTARY_GOLD_POSTGRES_GROUP: groups.goldPg,
-      TRIBUTARY_GOLD_MONGO_GROUP: groups.goldMongo,
-      TRIBUTARY_GOLD_MONGO_COLLECTION: collection,
-      TRIBUTARY_CONSUMER_SESSION_TIMEOUT_MS: '6000',
-      TRIBUTARY_CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
-      // a role stuck this long says so on /readyz, and restarts (exit 3, the supervisor starts it)
+      ...pipelineEnv(topics, source.url, { groups, collection, pollers: { TRIBUTARY_POLL_PAGE_SIZE: '50' } }),
       TRIBUTARY_STALL_AFTER_MS: '20000',
       TRIBUTARY_STALL_RESTART_MS: '45000',
       TRIBUTARY_GATEWAY_RAW_TOPICS: `${topics.rawWorkspaces},${topics.rawJobs}`,
-      TRIBUTARY_GATEWAY_DLQ_TOPICS: `${topics.dlqWorkspaces},${topics.dlqJobs},${gold.dlq}`,
+      TRIBUTARY_GATEWAY_DLQ_TOPICS: `${topics.dlqWorkspaces},${topics.dlqJobs},${topics.goldDlq}`,
       TRIBUTARY_GATEWAY_LAG_GROUPS: Object.values(groups).join(','),
     };
     const specs: Record<RoleName, RoleSpec> = {
@@ -178,8 +148,8 @@ describe('pipeline under chaos', () => {
       [groups.bronzeWs]: [topics.rawWorkspaces],
       [groups.bronzeJobs]: [topics.rawJobs],
       [groups.processor]: raw,
-      [groups.goldPg]: [gold.topic],
-      [groups.goldMongo]: [gold.topic],
+      [groups.goldPg]: [topics.gold],
+      [groups.goldMongo]: [topics.gold],
     });
 
     const timeline = new Timeline();
@@ -275,7 +245,7 @@ describe('pipeline under chaos', () => {
 
       // Dead letters: the raw DLQs hold exactly the malformed versions (dead-lettered by the pollers;
       // bronze would add to the same topics), and nothing valid went to the processor's DLQ.
-      const dead = await readCommitted(kafka, [topics.dlqWorkspaces, topics.dlqJobs, gold.dlq]);
+      const dead = await readCommitted(kafka, [topics.dlqWorkspaces, topics.dlqJobs, topics.goldDlq]);
       const byReason = (topic: string) => {
         const out: Record<string, number> = {};
         for (const r of dead.filter((d) => d.topic === topic)) {
@@ -284,7 +254,7 @@ describe('pipeline under chaos', () => {
         }
         return out;
       };
-      expect(byReason(gold.dlq), `${gold.dlq}: dead letters by reason`).toEqual({});
+      expect(byReason(topics.goldDlq), `${topics.goldDlq}: dead letters by reason`).toEqual({});
       for (const [api, topic] of [
         ['workspaces', topics.dlqWorkspaces],
         ['enrichment-jobs', topics.dlqJobs],
@@ -316,7 +286,7 @@ describe('pipeline under chaos', () => {
         collection,
         kafka,
         registry,
-        goldTopic: gold.topic,
+        goldTopic: topics.gold,
         expected,
         timeoutMs: RECOVERY_MS,
       });
