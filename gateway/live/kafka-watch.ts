@@ -96,7 +96,7 @@ export async function createKafkaWatch(deps: KafkaWatchDeps): Promise<KafkaWatch
         if (!unknownTopic(err)) throw err;
         // kafkajs keeps every topic it was asked about in its metadata requests, so one deleted
         // topic fails every later call of this client: start a fresh one and list again
-        await admin.disconnect().catch(() => {});
+        await admin.disconnect().catch(() => {}); // replaced below: a failing disconnect leaves only a closed socket
         admin = deps.kafka.admin();
         await admin.connect();
         listedAt = Number.NEGATIVE_INFINITY;

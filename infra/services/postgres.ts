@@ -206,6 +206,6 @@ export async function postgresHealth(url: string): Promise<Health> {
   } catch (err) {
     return { healthy: false, detail: (err as Error).message };
   } finally {
-    await client.end().catch(() => {});
+    await client.end().catch(() => {}); // the probe's answer is decided above; a client that never connected has nothing to end
   }
 }

@@ -24,6 +24,7 @@ import { qualified } from './shadow-stores.ts';
 export async function swapPostgres(pool: pg.Pool, current: string, shadow: string): Promise<void> {
   const [, name] = splitTable(current);
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     await client.query(`LOCK TABLE ${qualified(current)}, ${qualified(shadow)} IN ACCESS EXCLUSIVE MODE`);
@@ -48,10 +49,14 @@ export async function swapPostgres(pool: pg.Pool, current: string, shadow: strin
     }
     await client.query('COMMIT');
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
+    // The swap's own error is what the caller must see. A ROLLBACK that fails leaves a broken
+    // connection: it is destroyed below, and the server rolls back a session that ends.
+    await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+      broken = rollbackErr;
+    });
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 
