@@ -40,6 +40,23 @@ function fakeKafka(log: string[], opts: { failConnect?: boolean } = {}) {
   return { producer: () => client('producer'), admin: () => client('admin') } as unknown as Kafka;
 }
 
+/** A kafkajs client whose consumers emit DISCONNECT when disconnected, as kafkajs' do. */
+function fakeKafkaConsumers(log: string[]) {
+  return {
+    consumer: ({ groupId }: { groupId: string }) => {
+      const listeners: Array<() => void> = [];
+      return {
+        events: { DISCONNECT: 'consumer.disconnect' },
+        on: (_event: string, listener: () => void) => listeners.push(listener),
+        async disconnect() {
+          log.push(`disconnect ${groupId}`);
+          for (const l of listeners) l();
+        },
+      };
+    },
+  } as unknown as Kafka;
+}
+
 const tracked = (clients: ClientFactory, log: string[], what: string, fail?: string) =>
   clients.track(what, {}, async () => {
     log.push(`close ${what}`);
@@ -98,6 +115,18 @@ describe('client factory', () => {
     expect(log).toEqual(['connect admin 1', 'disconnect admin 1']);
     await clients.closeAll();
     expect(log).toHaveLength(2);
+  });
+
+  it('disconnects a consumer its owner left connected, and forgets one its owner disconnected', async () => {
+    const { clients } = factory();
+    const log: string[] = [];
+    const kafka = fakeKafkaConsumers(log);
+    const left = clients.consumer({ groupId: 'left' }, kafka);
+    const replaced = clients.consumer({ groupId: 'replaced' }, kafka);
+    await replaced.disconnect(); // as common/keep-running.ts does before it makes a new one
+    await clients.closeAll();
+    expect(left).toBeDefined();
+    expect(log).toEqual(['disconnect replaced', 'disconnect left']);
   });
 
   it('refuses to open anything once closed', async () => {

@@ -43,7 +43,7 @@ export const bronzeRole: RoleDefinition<BronzeOptions> = {
       for (const topic of options.topics) {
         const consumer = createBronzeConsumer({
           createConsumer: () =>
-            clients.kafka.consumer(
+            ctx.clients.consumer(
               consumerConfig(topic.groupId, options.timing, {
                 maxBytesPerPartition: options.maxBytesPerPartition,
               }),

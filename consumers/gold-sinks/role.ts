@@ -47,7 +47,7 @@ async function startGoldSink(
   const store = await openStore(ctx, options);
   const consumer = createGoldConsumer({
     sinkName,
-    createConsumer: () => clients.kafka.consumer(consumerConfig(groupId, options.timing)),
+    createConsumer: () => ctx.clients.consumer(consumerConfig(groupId, options.timing)),
     groupId,
     liveness,
     registry: clients.registry,
