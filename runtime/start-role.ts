@@ -20,9 +20,8 @@ export async function startRole<O>(
     instance: string;
     logger: Logger;
     liveness?: Liveness;
-    /** the factory to use (a test's fake); by default a new one for this start */
+    /** the factory to use (rebuild-gold's names its clients apart); by default a new one for this start */
     clients?: ClientFactory;
-    publishMetrics?: boolean;
   },
 ): Promise<RunningRole> {
   const clients =
@@ -32,7 +31,6 @@ export async function startRole<O>(
       logger: ctx.logger,
       instance: ctx.instance,
       name: def.name,
-      publishMetrics: ctx.publishMetrics,
     });
   let role: RunningRole;
   try {
