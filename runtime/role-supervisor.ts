@@ -13,9 +13,9 @@ import { startRole } from './start-role.ts';
  * role is stalled and why (for /readyz), logs when a role stalls and when it recovers, and when a
  * role stays stalled for `stall.restartMs` it restarts it — close (the role, then its clients),
  * then start again with the same options but a fresh client factory and state, retried with
- * backoff until it starts. A process that runs one role leaves that
- * to its supervisor instead (`onStuckAlone`: the process exits non-zero), since a restart in place
- * would only repeat what a process restart does, without the supervisor knowing.
+ * backoff until it starts. A process that runs one role leaves that to its supervisor instead
+ * (`onStuckAlone`: the process exits non-zero), since a restart in place would only repeat what a
+ * process restart does, without the supervisor knowing.
  */
 export interface RoleReadiness {
   stalled: boolean;
