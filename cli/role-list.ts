@@ -8,7 +8,7 @@ import type { RoleDefinition } from '../runtime/role.ts';
 
 /**
  * Every pipeline role, in start order: the source first, then producers, then consumers, so that
- * what a role reads exists before it starts. (Kept apart from roles.ts, which the roles import.)
+ * what a role reads exists before it starts. (Kept apart from runtime/role.ts, which the roles import.)
  */
 export const ROLES: RoleDefinition[] = [
   mockSourceRole,

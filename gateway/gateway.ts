@@ -1,11 +1,10 @@
 import client from 'prom-client';
-import { clientId, instanceId } from '../common/instance.ts';
-import { createKafka } from '../common/kafka.ts';
+import { instanceId } from '../common/instance.ts';
 import { createLiveness, type Liveness, registerLivenessMetrics } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { serverUrl } from '../common/ops-server.ts';
-import { createSchemaRegistry } from '../common/registry.ts';
+import { type ClientFactory, createClientFactory } from '../runtime/clients.ts';
 import type { InfraOptions } from '../runtime/endpoints.ts';
 import { type Alerts, startAlerts } from './alerts/start.ts';
 import { createReadOnlyPool } from './analytics/db.ts';
@@ -35,22 +34,39 @@ export interface Gateway {
 }
 
 /**
- * The one place the gateway builds its connections (a read-only Postgres pool, one Kafka admin,
- * one metrics consumer), wires them into the app and listens. Used by gateway/server.ts (its own
- * process) and gateway/role.ts (inside `tributary start`).
+ * Wires the gateway's connections (from the client factory: a read-only Postgres pool, one Kafka
+ * admin; and one metrics consumer) into the app and listens. Used by gateway/role.ts (inside
+ * `tributary start`, with the role's clients), gateway/server.ts and the tests (with clients of its
+ * own, closed by close()).
  */
-export async function startGateway(deps: {
-  options: GatewayOptions;
-  infra: InfraOptions;
-  logger: Logger;
-  /** the role's liveness (run-roles passes it); a standalone gateway keeps its own */
-  liveness?: Liveness;
-  /** reconcile poller walks (gateway/walks/options.ts); the role and server.ts pass it */
-  walks?: WalksOptions;
-  /** where TRIBUTARY_INSTANCE_ID is read (common/instance.ts); the process environment by default */
-  env?: NodeJS.ProcessEnv;
-}): Promise<Gateway> {
+export async function startGateway(
+  deps: {
+    options: GatewayOptions;
+    logger: Logger;
+    /** the role's liveness (run-roles passes it); a standalone gateway keeps its own */
+    liveness?: Liveness;
+    /** reconcile poller walks (gateway/walks/options.ts); the role and server.ts pass it */
+    walks?: WalksOptions;
+  } & (
+    | { /** the role's clients: the runtime closes them after close() */ clients: ClientFactory }
+    | {
+        infra: InfraOptions;
+        /** where TRIBUTARY_INSTANCE_ID is read (common/instance.ts); the process environment by default */
+        env?: NodeJS.ProcessEnv;
+      }
+  ),
+): Promise<Gateway> {
   const { options, logger } = deps;
+  const own =
+    'clients' in deps
+      ? undefined
+      : createClientFactory({
+          endpoints: deps.infra,
+          logger,
+          instance: instanceId(deps.env),
+          name: 'gateway',
+        });
+  const clients = 'clients' in deps ? deps.clients : own!;
   const metrics = createRoleMetrics('gateway');
   const liveness = deps.liveness ?? createLiveness();
   registerLivenessMetrics(metrics, liveness);
@@ -60,20 +76,23 @@ export async function startGateway(deps: {
   const tickErrors = metrics.counter('tributary_gateway_live_tick_errors_total', 'ticks with a source down');
   const invalid = metrics.counter('tributary_gateway_invalid_snapshots_total', 'unreadable metrics messages');
 
-  const pool = createReadOnlyPool(options.postgresUrl ?? deps.infra.postgres.url);
+  const pool = clients.track(
+    'postgres (read-only)',
+    createReadOnlyPool(options.postgresUrl ?? clients.endpoints.postgres.url),
+    (p) => p.end(),
+  );
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   // few retries: a tick that cannot reach Kafka reports it and the next tick tries again
-  const env = deps.env ?? process.env;
-  const kafka = createKafka(deps.infra.kafka, clientId('gateway', env), logger, { retries: 2 });
-  const admin = kafka.admin();
-  const closers: Array<() => Promise<unknown>> = [() => pool.end()];
+  const kafka = clients.kafka({ retries: 2 });
+  // What the gateway built on its clients; the clients themselves (pool, admin) close after these.
+  const closers: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
     for (const close of closers.reverse())
       await close().catch((e) => logger.warn({ err: e }, 'gateway: a client did not close'));
+    await own?.closeAll();
   };
   try {
-    await admin.connect();
-    closers.push(() => admin.disconnect());
+    const admin = await clients.admin(kafka);
     const aggregator = createMetricsAggregator();
     const replays = createReplayTracker();
     const offsets = createOffsetHistory({ retainMs: options.historySeconds * 1000 });
@@ -82,7 +101,7 @@ export async function startGateway(deps: {
       admin,
       topic: options.metricsTopic,
       aggregator,
-      instance: instanceId(env),
+      instance: clients.instance,
       sinks: [replays],
       logger,
       onInvalid: () => invalid.inc(),
@@ -94,7 +113,7 @@ export async function startGateway(deps: {
       const started = await startWalks({
         kafka,
         admin,
-        postgresUrl: deps.infra.postgres.url,
+        postgresUrl: clients.endpoints.postgres.url,
         goldTable: options.goldTable,
         options: deps.walks,
         metrics,
@@ -155,9 +174,9 @@ export async function startGateway(deps: {
     const lineage = createLineageService({
       kafka,
       admin,
-      registry: createSchemaRegistry(deps.infra.registry),
+      registry: clients.registry(),
       pool,
-      mongoUrl: deps.infra.mongo.url,
+      mongoUrl: clients.endpoints.mongo.url,
       options: options.lineage,
     });
     closers.push(() => lineage.close());

@@ -1,21 +1,26 @@
 import type { RoleDefinition } from '../runtime/role.ts';
 import { startGateway } from './gateway.ts';
-import { gatewayOptions } from './options.ts';
-import { walksOptions } from './walks/options.ts';
+import { type GatewayOptions, gatewayOptions } from './options.ts';
+import { type WalksOptions, walksOptions } from './walks/options.ts';
+
+export interface GatewayRoleOptions {
+  gateway: GatewayOptions;
+  /** the reconciliation per walk (gateway/walks/) */
+  walks: WalksOptions;
+}
 
 /** The gateway as a role of `tributary start`: its summary is the dashboard's URL. */
-export const gatewayRole: RoleDefinition = {
+export const gatewayRole: RoleDefinition<GatewayRoleOptions> = {
   name: 'gateway',
   description: 'analytics API, live Socket.IO feed and the dashboard',
-  async start(ctx) {
-    const options = gatewayOptions(ctx.env);
+  options: (env) => ({ gateway: gatewayOptions(env), walks: walksOptions(env) }),
+  async start(ctx, options) {
     const gateway = await startGateway({
-      options,
-      infra: ctx.infra,
+      options: options.gateway,
+      clients: ctx.clients,
       logger: ctx.logger,
       liveness: ctx.liveness,
-      walks: walksOptions(ctx.env),
-      env: ctx.env,
+      walks: options.walks,
     });
     return {
       summary: `dashboard ${gateway.url}/ (API docs ${gateway.url}/docs)`,

@@ -1,16 +1,17 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
-import { MongoClient } from 'mongodb';
-import pg from 'pg';
-import { createKafka } from '../common/kafka.ts';
+import type { MongoClient } from 'mongodb';
+import type pg from 'pg';
+import { instanceId } from '../common/instance.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
-import { createSchemaRegistry } from '../common/registry.ts';
+import { createClientFactory } from '../runtime/clients.ts';
 import type { InfraOptions } from '../runtime/endpoints.ts';
 
 /**
- * The clients of one operator command, built in this one place. Kafka's admin is connected at once
- * (every command needs it); Postgres and MongoDB are opened on first use, so `tributary tail` never
- * needs a database. `close()` closes what was opened, once.
+ * The clients of one operator command, from the runtime's client factory (runtime/clients.ts), as
+ * the roles get theirs. Kafka's admin is connected at once (every command needs it); Postgres and
+ * MongoDB are opened on first use, so `tributary tail` never needs a database. `close()` closes
+ * what was opened, once, logging what does not close.
  */
 export interface OpsClients {
   infra: InfraOptions;
@@ -29,37 +30,29 @@ export async function openOpsClients(
   command: string,
   logger: Logger = createLogger(`tributary-${command}`, 'warn'),
 ): Promise<OpsClients> {
-  const kafka = createKafka(infra.kafka, `tributary-ops-${command}-${process.pid}`, logger);
-  const admin = kafka.admin();
-  await admin.connect();
+  const clients = createClientFactory({
+    endpoints: infra,
+    logger,
+    instance: instanceId(),
+    name: `ops-${command}`,
+  });
+  const admin = await clients.admin();
   let pool: pg.Pool | undefined;
   let mongo: Promise<MongoClient> | undefined;
-  let closing: Promise<void> | undefined;
   return {
     infra,
-    kafka,
+    kafka: clients.kafka(),
     admin,
     logger,
-    registry: createSchemaRegistry(infra.registry),
+    registry: clients.registry(),
     pool() {
-      pool ??= new pg.Pool({ connectionString: infra.postgres.url, max: 4 });
+      pool ??= clients.postgres({ max: 4 });
       return pool;
     },
     mongo() {
-      mongo ??= (async () => {
-        const client = new MongoClient(infra.mongo.url);
-        await client.connect();
-        return client;
-      })();
+      mongo ??= clients.mongo();
       return mongo;
     },
-    close() {
-      closing ??= (async () => {
-        await admin.disconnect().catch(() => {});
-        await pool?.end().catch(() => {});
-        if (mongo) await (await mongo.catch(() => undefined))?.close();
-      })();
-      return closing;
-    },
+    close: () => clients.closeAll(),
   };
 }

@@ -1,12 +1,11 @@
-import type { Kafka } from 'kafkajs';
 import { describeError } from '../common/errors.ts';
-import { clientId, instanceId } from '../common/instance.ts';
-import { createKafka } from '../common/kafka.ts';
+import { instanceId } from '../common/instance.ts';
 import { createTopicLimits } from '../common/kafka-limits.ts';
 import type { Liveness, Probe } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
-import { createRoleMetrics, type RoleMetrics, startMetricsReporter } from '../common/metrics.ts';
-import { createSchemaRegistry, registerValueSchema } from '../common/registry.ts';
+import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
+import { registerValueSchema } from '../common/registry.ts';
+import { type ClientFactory, createClientFactory } from '../runtime/clients.ts';
 import type { InfraOptions } from '../runtime/endpoints.ts';
 import { APIS, type ApiName } from './apis.ts';
 import { createPageCommitter } from './committer.ts';
@@ -20,8 +19,8 @@ import { assertStatePartitions } from './state-topic.ts';
 import { createWalkRecorder } from './walks.ts';
 
 /**
- * The one place of the pollers role that builds connections: one kafkajs client, one registry
- * client, one source client. Which APIs this process polls is not configured but assigned: every
+ * The pollers of this process: their connections come from the role's client factory (one kafkajs
+ * client, one registry client, an admin, the metrics producer), plus one source client. Which APIs this process polls is not configured but assigned: every
  * pollers process joins the pollers' group (owners.ts, ownership.ts), which gives each API to
  * exactly one of them; a poller is started for each API assigned here and stopped (finishing its
  * page in flight) when the group takes it away.
@@ -34,34 +33,62 @@ export interface RunningPollers {
   close(): Promise<void>;
 }
 
-export async function startPollers(deps: {
-  infra: InfraOptions;
-  options: PollersOptions;
-  logger: Logger;
-  /** every source request with its outcome (tests use it to measure Retry-After waits) */
-  onExchange?: (exchange: SourceExchange) => void;
-  kafka?: Kafka;
-  /** the role's liveness: each poller reports its walks, the group consumer its membership */
-  liveness?: Liveness;
-  /** where TRIBUTARY_INSTANCE_ID is read (common/instance.ts); the process environment by default */
-  env?: NodeJS.ProcessEnv;
-}): Promise<RunningPollers> {
-  const { options, logger } = deps;
-  const env = deps.env ?? process.env;
-  const instance = instanceId(env);
-  const kafka = deps.kafka ?? createKafka(deps.infra.kafka, clientId('pollers', env), deps.logger);
-  const registry = createSchemaRegistry(deps.infra.registry);
+export async function startPollers(
+  deps: {
+    options: PollersOptions;
+    logger: Logger;
+    /** every source request with its outcome (tests use it to measure Retry-After waits) */
+    onExchange?: (exchange: SourceExchange) => void;
+    /** the role's liveness: each poller reports its walks, the group consumer its membership */
+    liveness?: Liveness;
+  } & (
+    | { /** the role's clients: the runtime closes them after close() */ clients: ClientFactory }
+    | {
+        /** started by itself (a test): clients of its own, closed by close() */
+        infra: InfraOptions;
+        /** where TRIBUTARY_INSTANCE_ID is read (common/instance.ts); the process environment by default */
+        env?: NodeJS.ProcessEnv;
+      }
+  ),
+): Promise<RunningPollers> {
+  const { logger } = deps;
+  const own =
+    'clients' in deps
+      ? undefined
+      : createClientFactory({
+          endpoints: deps.infra,
+          logger,
+          instance: instanceId(deps.env),
+          name: 'pollers',
+        });
+  const clients = 'clients' in deps ? deps.clients : own!;
+  try {
+    return await runPollers({ ...deps, clients }, () => own?.closeAll());
+  } catch (err) {
+    await own?.closeAll();
+    throw err;
+  }
+}
+
+async function runPollers(
+  deps: {
+    options: PollersOptions;
+    logger: Logger;
+    onExchange?: (exchange: SourceExchange) => void;
+    liveness?: Liveness;
+    clients: ClientFactory;
+  },
+  closeOwnClients: () => Promise<void> | undefined,
+): Promise<RunningPollers> {
+  const { options, logger, clients } = deps;
+  const instance = clients.instance;
+  const kafka = clients.kafka();
+  const registry = clients.registry();
   const roleMetrics = createRoleMetrics('pollers');
   const metrics = createPollerMetrics(roleMetrics);
 
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await assertStatePartitions(admin, options.topics.state);
-  } catch (err) {
-    await admin.disconnect();
-    throw err;
-  }
+  const admin = await clients.admin();
+  await assertStatePartitions(admin, options.topics.state);
 
   const source = createSourceClient({
     baseUrl: options.sourceUrl,
@@ -89,8 +116,7 @@ export async function startPollers(deps: {
     timeoutMs: options.transactionTimeoutMs,
   });
 
-  const reporter = await startMetricsReporter({
-    kafka,
+  await clients.publishMetrics({
     topic: options.topics.metrics,
     metrics: [roleMetrics],
     onError: (err) => logger.warn({ err: (err as Error).message }, 'metrics snapshot not published'),
@@ -237,11 +263,7 @@ export async function startPollers(deps: {
   try {
     await ownership.start();
   } catch (err) {
-    await reporter
-      .stop()
-      .catch((e) => logger.warn({ err: describeError(e) }, 'metrics reporter did not stop'));
-    await walks.close();
-    await admin.disconnect();
+    await walks.close(); // the clients (admin, metrics) are closed by the caller
     throw err;
   }
   logger.info(
@@ -261,8 +283,8 @@ export async function startPollers(deps: {
         await queue;
         await ownership.close();
         await walks.close();
-        await reporter.stop();
-        await admin.disconnect();
+        // the admin and the metrics publisher are the factory's: closed after this (a last snapshot)
+        await closeOwnClients();
         logger.info('pollers stopped');
       })();
       return closed;

@@ -2,20 +2,32 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { waitFor } from '../common/wait-for.ts';
+import type { ClientFactory } from './clients.ts';
 import type { RoleDefinition } from './role.ts';
 import { createRoleSupervisor } from './role-supervisor.ts';
 
-/** A role whose loop is stuck while `stuck.value` is true; it counts its starts and closes. */
+/**
+ * A role whose loop is stuck while `stuck.value` is true; it counts its starts and closes, keeps
+ * the options and the client factory of each start, and logs when it and its clients close.
+ */
 function fakeRole(
   name: string,
   opts: { stuck: { value: boolean }; closeHangs?: boolean; healsOnRestart?: boolean },
 ) {
   const calls = { starts: 0, closes: 0 };
-  const def: RoleDefinition = {
+  const factories: ClientFactory[] = [];
+  const options: unknown[] = [];
+  const log: string[] = [];
+  const def: RoleDefinition<{ role: string }> = {
     name,
     description: 'a fake role',
-    async start(ctx) {
+    options: () => ({ role: name }),
+    async start(ctx, o) {
       calls.starts++;
+      factories.push(ctx.clients);
+      options.push(o);
+      const start = calls.starts;
+      ctx.clients.track('a connection', {}, async () => log.push(`clients of start ${start} closed`));
       if (calls.starts > 1 && opts.healsOnRestart) opts.stuck.value = false;
       const probe = ctx.liveness!.probe(`group ${name}`);
       probe.joined();
@@ -32,21 +44,24 @@ function fakeRole(
         metrics: [createRoleMetrics(name)],
         async close() {
           calls.closes++;
+          log.push(`start ${start} closed`);
           clearInterval(timer);
           if (opts.closeHangs) await new Promise(() => undefined);
         },
       };
     },
   };
-  return { def, calls };
+  return { def, calls, factories, options, log };
 }
 
-function supervise(defs: RoleDefinition[], over: { closeTimeoutMs?: number } = {}) {
+function supervise(defs: RoleDefinition<{ role: string }>[], over: { closeTimeoutMs?: number } = {}) {
   const metrics: RoleMetrics[] = [];
   const events: string[] = [];
   const supervisor = createRoleSupervisor({
-    defs,
-    context: (_def, liveness) => ({ infra: {} as never, env: {}, logger: silentLogger(), liveness }),
+    // the options are read once, here, as run-roles does; a restart gets the same ones
+    roles: defs.map((def) => ({ def, options: def.options({}) })),
+    // no client of the fakes connects: the endpoints are never read
+    context: (_def, liveness) => ({ infra: {} as never, instance: 'test', logger: silentLogger(), liveness }),
     stall: { afterMs: 50, restartMs: 150 },
     metrics,
     log: silentLogger(),
@@ -98,8 +113,31 @@ describe('role supervisor', () => {
     expect(supervisor.readiness().roles.a).toEqual({ stalled: false, restarts: 1 });
     // the restarted role's metrics replace the old ones
     expect(metrics.map((m) => m.role).sort()).toEqual(['a', 'b']);
+    // the restart got a new client factory and the same options; the old clients closed after the role
+    expect(a.factories).toHaveLength(2);
+    expect(a.factories[1]).not.toBe(a.factories[0]);
+    expect(a.options).toEqual([{ role: 'a' }, { role: 'a' }]);
+    expect(a.log).toEqual(['start 1 closed', 'clients of start 1 closed']);
     await supervisor.close();
     expect([a.calls.closes, b.calls.closes]).toEqual([2, 1]);
+    expect(a.log.slice(2)).toEqual(['start 2 closed', 'clients of start 2 closed']);
+    expect(b.log).toEqual(['start 1 closed', 'clients of start 1 closed']);
+  });
+
+  it('closes the clients a role opened when its start fails', async () => {
+    const closed: string[] = [];
+    const failing: RoleDefinition<{ role: string }> = {
+      name: 'failing',
+      description: 'a role whose start fails after it opened a client',
+      options: () => ({ role: 'failing' }),
+      async start(ctx) {
+        ctx.clients.track('a connection', {}, async () => closed.push('a connection'));
+        throw new Error('cannot start');
+      },
+    };
+    const { supervisor } = supervise([failing]);
+    await expect(supervisor.start()).rejects.toThrow('cannot start');
+    expect(closed).toEqual(['a connection']);
   });
 
   it('leaves the restart of a one-role process to its supervisor', async () => {

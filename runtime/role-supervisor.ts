@@ -5,15 +5,17 @@ import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { withRetry } from '../common/retry.ts';
 import type { StallSettings } from './process-env.ts';
-import type { RoleContext, RoleDefinition, RunningRole } from './role.ts';
+import type { RoleDefinition, RunningRole } from './role.ts';
+import { startRole } from './start-role.ts';
 
 /**
  * Starts the roles of one process and watches their liveness (common/liveness.ts): it says which
  * role is stalled and why (for /readyz), logs when a role stalls and when it recovers, and when a
- * role stays stalled for `stall.restartMs` it restarts it — close, then start again with fresh
- * clients and state, retried with backoff until it starts. A process that runs one role leaves that
- * to its supervisor instead (`onStuckAlone`: the process exits non-zero), since a restart in place
- * would only repeat what a process restart does, without the supervisor knowing.
+ * role stays stalled for `stall.restartMs` it restarts it — close (the role, then its clients),
+ * then start again with the same options but a fresh client factory and state, retried with
+ * backoff until it starts. A process that runs one role leaves that to its supervisor instead
+ * (`onStuckAlone`: the process exits non-zero), since a restart in place would only repeat what a
+ * process restart does, without the supervisor knowing.
  */
 export interface RoleReadiness {
   stalled: boolean;
@@ -34,8 +36,13 @@ export interface RoleSupervisor {
   close(): Promise<void>;
 }
 
-interface Slot {
+/** A role to run, with its options (read once from the environment, before anything connects). */
+export interface SupervisedRole {
   def: RoleDefinition;
+  options: unknown;
+}
+
+interface Slot extends SupervisedRole {
   role?: RunningRole;
   liveness: Liveness;
   restarts: number;
@@ -45,8 +52,9 @@ interface Slot {
 }
 
 export function createRoleSupervisor(opts: {
-  defs: readonly RoleDefinition[];
-  context: (def: RoleDefinition, liveness: Liveness) => RoleContext;
+  roles: readonly SupervisedRole[];
+  /** what each start of a role gets; without `clients`, each start gets a new client factory */
+  context: (def: RoleDefinition, liveness: Liveness) => Parameters<typeof startRole>[2];
   stall: StallSettings;
   /** kept in step with the running roles: the ops server renders it on each scrape */
   metrics: RoleMetrics[];
@@ -60,8 +68,9 @@ export function createRoleSupervisor(opts: {
 }): RoleSupervisor {
   const { log, stall } = opts;
   const stop = new AbortController();
-  const slots: Slot[] = opts.defs.map((def) => ({
+  const slots: Slot[] = opts.roles.map(({ def, options }) => ({
     def,
+    options,
     liveness: createLiveness({ stallAfterMs: stall.afterMs }),
     restarts: 0,
     reportedStalled: false,
@@ -73,7 +82,7 @@ export function createRoleSupervisor(opts: {
 
   async function startSlot(slot: Slot): Promise<void> {
     slot.liveness = createLiveness({ stallAfterMs: stall.afterMs });
-    const role = await slot.def.start(opts.context(slot.def, slot.liveness));
+    const role = await startRole(slot.def, slot.options, opts.context(slot.def, slot.liveness));
     for (const m of role.metrics ?? []) registerLivenessMetrics(m, slot.liveness);
     opts.metrics.push(...(role.metrics ?? []));
     slot.role = role;

@@ -15,8 +15,9 @@ import { createRoleSupervisor } from './role-supervisor.ts';
 export const EXIT_STALLED = 3;
 
 /**
- * Runs roles in this process until SIGINT/SIGTERM: starts them in order, then on a signal closes
- * each once, in reverse order (each finishes its batch in flight and commits), within a deadline.
+ * Runs roles in this process until SIGINT/SIGTERM: reads every role's options, starts the roles in
+ * order (each with a client factory of its own), then on a signal closes each once, in reverse
+ * order (each finishes its batch in flight and commits, then its clients close), within a deadline.
  * Meanwhile /readyz says whether every role progresses (and which does not, and why), and a role
  * stalled past TRIBUTARY_STALL_RESTART_MS restarts (runtime/role-supervisor.ts): in place when the
  * process runs several roles, by exiting with EXIT_STALLED for its supervisor when it runs one.
@@ -38,14 +39,17 @@ export async function runRolesProcess(
   const instance = instanceId(env);
   const log = createLogger('tributary', level, { instance });
   const defs = typeof roles === 'function' ? roles(env) : roles;
+  // Every role's settings, read and checked before anything connects: a bad one stops the process
+  // here, naming the variable and the fix.
+  const supervised = defs.map((def) => ({ def, options: def.options(env) }));
 
   const roleMetrics: RoleMetrics[] = [];
   let closing: Promise<void> | undefined;
   const supervisor = createRoleSupervisor({
-    defs,
+    roles: supervised,
     context: (def, liveness) => ({
       infra,
-      env,
+      instance,
       logger: createLogger(def.name, level, { instance }),
       liveness,
     }),

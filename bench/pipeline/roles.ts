@@ -4,10 +4,11 @@ import { ROLES } from '../../cli/role-list.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
 import { infraOptions } from '../../runtime/endpoints.ts';
 import type { RoleDefinition, RunningRole } from '../../runtime/role.ts';
+import { startRoleFromEnv } from '../../runtime/start-role.ts';
 
 /**
  * The pipeline's roles in this process, as `npm start` runs them (runtime/run-roles.ts): the same role
- * definitions, started in the same order, closed in reverse, each with its own logger. The logs go
+ * definitions, started in the same order, closed in reverse, each with its own logger and clients. The logs go
  * to a file (JSON lines) so that the benchmark's table stays readable; a stall prints the errors
  * found there. Unlike run-roles, no ops server and no signal handlers: the benchmark decides when
  * the roles stop.
@@ -41,7 +42,7 @@ export function rolesInProcess(deps: { env: NodeJS.ProcessEnv; logFile: string }
         if (!names.includes(def.name) || running.some((r) => r.def === def)) continue;
         const logger = pino({ name: def.name, level, base: { pid: process.pid } }, destination);
         const started = performance.now();
-        const role = await def.start({ infra, env: deps.env, logger }).catch((err: Error) => {
+        const role = await startRoleFromEnv(def, { infra, env: deps.env, logger }).catch((err: Error) => {
           throw new Error(`the ${def.name} role did not start: ${err.message}`, { cause: err });
         });
         startMs[def.name] = Math.round(performance.now() - started);

@@ -1,11 +1,13 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import pg from 'pg';
+import { instanceId } from '../../common/instance.ts';
+import { createLogger } from '../../common/logger.ts';
 import { status as infraStatus } from '../../infra/runner.ts';
 import { type OpsClients, openOpsClients } from '../../ops/clients.ts';
 import { opsOptions } from '../../ops/options.ts';
 import { collectStatus, type StatusReport } from '../../ops/status.ts';
 import { latestWalks, walkLine } from '../../ops/walks.ts';
+import { createClientFactory } from '../../runtime/clients.ts';
 import { infraOptions } from '../../runtime/endpoints.ts';
 import { readinessTable } from '../output.ts';
 
@@ -21,7 +23,14 @@ export function registerStatusCommand(program: Command): void {
       const ops = opsOptions(process.env);
       const endpoints = await infraStatus(infra);
       let clients: Promise<OpsClients> | undefined;
-      let pool: pg.Pool | undefined;
+      // The walks are read from Postgres without Kafka, so they show while Kafka is down.
+      const db = createClientFactory({
+        endpoints: infra,
+        logger: createLogger('tributary-status', 'warn'),
+        instance: instanceId(),
+        name: 'ops-status',
+      });
+      let pool: ReturnType<typeof db.postgres> | undefined;
       try {
         const report = await collectStatus({
           infra,
@@ -32,7 +41,7 @@ export function registerStatusCommand(program: Command): void {
             return clients;
           },
           walks: () => {
-            pool ??= new pg.Pool({ connectionString: infra.postgres.url, max: 1 });
+            pool ??= db.postgres({ max: 1 });
             return latestWalks(pool, [ops.topics.rawWorkspaces, ops.topics.rawJobs]);
           },
         });
@@ -43,7 +52,7 @@ export function registerStatusCommand(program: Command): void {
         }
       } finally {
         if (clients) await (await clients).close();
-        await pool?.end();
+        await db.closeAll();
       }
     });
 }

@@ -1,5 +1,3 @@
-import pg from 'pg';
-import { clientId } from '../../common/instance.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
 import type { RoleDefinition } from '../../runtime/role.ts';
 import type { BatchConsumer } from '../shared/batch-consumer.ts';
@@ -10,43 +8,32 @@ import { createRoleClients } from '../shared/role-clients.ts';
 import { assertTopicsExist } from '../shared/topics-check.ts';
 import { createBronzeConsumer } from './consumer.ts';
 import { createBronzeMetrics } from './ingest.ts';
-import { bronzeOptions } from './options.ts';
+import { type BronzeOptions, bronzeOptions } from './options.ts';
 
 /**
  * Bronze: every raw record, as published, appended to Postgres. One consumer group per raw topic
  * (TRIBUTARY_BRONZE_TOPICS picks which ones this instance runs); scaled by running more instances.
  */
-export const bronzeRole: RoleDefinition = {
+export const bronzeRole: RoleDefinition<BronzeOptions> = {
   name: 'bronze',
   description: 'appends every raw record to the bronze tables in Postgres (dead-letters undecodable ones)',
-  async start({ infra, env, logger, liveness }) {
-    const options = bronzeOptions(env);
+  options: bronzeOptions,
+  async start(ctx, options) {
+    const { logger, liveness } = ctx;
     const metrics = createRoleMetrics('bronze');
-    const clients = await createRoleClients({
-      infra,
-      clientId: clientId('bronze', env),
+    const clients = await createRoleClients(ctx.clients, {
       metrics,
       metricsTopic: options.metricsTopic,
       logger,
     });
     // One connection per partition handled at a time, plus one spare.
-    const pool = new pg.Pool({
-      connectionString: infra.postgres.url,
-      max: options.topics.length * options.partitionsConcurrently + 1,
-    });
-    pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
+    const pool = ctx.clients.postgres({ max: options.topics.length * options.partitionsConcurrently + 1 });
     const bronzeMetrics = createBronzeMetrics(metrics);
     const consumers: BatchConsumer[] = [];
+    // Consumers only: each finishes its chunk in flight (database, DLQ, commit) before leaving; the
+    // producer and the pool are closed after them, by the runtime (ctx.clients).
     const close = once(() =>
-      closeInOrder(
-        [
-          // Consumers first: each finishes its chunk in flight (database, DLQ, commit) before leaving.
-          ['consumers', () => Promise.all(consumers.map((c) => c.close()))],
-          ['producer', () => clients.close()],
-          ['postgres', () => pool.end()],
-        ],
-        logger,
-      ),
+      closeInOrder([['consumers', () => Promise.all(consumers.map((c) => c.close()))]], logger),
     );
     try {
       await assertTopicsExist(
@@ -56,7 +43,7 @@ export const bronzeRole: RoleDefinition = {
       for (const topic of options.topics) {
         const consumer = createBronzeConsumer({
           createConsumer: () =>
-            clients.kafka.consumer(
+            ctx.clients.consumer(
               consumerConfig(topic.groupId, options.timing, {
                 maxBytesPerPartition: options.maxBytesPerPartition,
               }),

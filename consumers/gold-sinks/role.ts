@@ -1,6 +1,3 @@
-import { MongoClient } from 'mongodb';
-import pg from 'pg';
-import { clientId } from '../../common/instance.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
 import type { RoleContext, RoleDefinition, RunningRole } from '../../runtime/role.ts';
 import { consumerConfig } from '../shared/consumer-config.ts';
@@ -12,42 +9,45 @@ import { assertTopicsExist } from '../shared/topics-check.ts';
 import { createGoldConsumer } from './consumer.ts';
 import { createMongoGoldSink, type GoldDocument } from './mongo-sink.ts';
 import { type GoldSinkName, type GoldSinksOptions, goldSinksOptions } from './options.ts';
-import { createPostgresGoldSink, type GoldSink } from './postgres-sink.ts';
+import { createPostgresGoldSink, GOLD_TABLE, type GoldSink } from './postgres-sink.ts';
 
-/** A store the gold topic is written to: how to open it, and how to close it. */
+/**
+ * A gold sink role's options: the gold sinks' settings and the Postgres table. The table is here so
+ * that rebuild-gold can start the role on its shadow table; it is not configurable yet (until the
+ * topology names it, `GOLD_TABLE`).
+ */
+export type GoldSinkRoleOptions = GoldSinksOptions & { table: string };
+
+const goldSinkRoleOptions = (env: NodeJS.ProcessEnv): GoldSinkRoleOptions => ({
+  ...goldSinksOptions(env),
+  table: GOLD_TABLE,
+});
+
+/** A store the gold topic is written to (opened with the role's clients, which close it). */
 interface SinkStore {
   sink: GoldSink;
   summary: string;
-  close(): Promise<void>;
 }
 
 async function startGoldSink(
   sinkName: GoldSinkName,
-  openStore: (ctx: RoleContext, options: GoldSinksOptions) => Promise<SinkStore>,
+  openStore: (ctx: RoleContext, options: GoldSinkRoleOptions) => Promise<SinkStore>,
   ctx: RoleContext,
+  options: GoldSinkRoleOptions,
 ): Promise<RunningRole> {
-  const { infra, env, logger, liveness } = ctx;
-  const options = goldSinksOptions(env);
+  const { logger, liveness } = ctx;
   const groupId = options.groupIds[sinkName];
   const metrics = createRoleMetrics(`gold-${sinkName}`);
-  const clients = await createRoleClients({
-    infra,
-    clientId: clientId(`gold-${sinkName}`, env),
+  const clients = await createRoleClients(ctx.clients, {
     metrics,
     metricsTopic: options.metricsTopic,
     logger,
   });
-  let store: SinkStore;
-  try {
-    await assertTopicsExist(clients.kafka, [options.topic, dlqTopicOf(options.topic)]);
-    store = await openStore(ctx, options);
-  } catch (err) {
-    await clients.close().catch((e) => logger.warn({ err: e }, 'closing after a failed start failed')); // the start error is rethrown
-    throw err;
-  }
+  await assertTopicsExist(clients.kafka, [options.topic, dlqTopicOf(options.topic)]);
+  const store = await openStore(ctx, options);
   const consumer = createGoldConsumer({
     sinkName,
-    createConsumer: () => clients.kafka.consumer(consumerConfig(groupId, options.timing)),
+    createConsumer: () => ctx.clients.consumer(consumerConfig(groupId, options.timing)),
     groupId,
     liveness,
     registry: clients.registry,
@@ -58,17 +58,9 @@ async function startGoldSink(
     topic: options.topic,
     batchSize: options.batchSize,
   });
-  const close = once(() =>
-    closeInOrder(
-      [
-        // The consumer first: it finishes its chunk in flight (write, DLQ, commit) before leaving.
-        ['consumer', () => consumer.close()],
-        ['producer', () => clients.close()],
-        [sinkName, () => store.close()],
-      ],
-      logger,
-    ),
-  );
+  // The consumer only: it finishes its chunk in flight (write, DLQ, commit) before leaving; the
+  // producer and the store's clients are closed after it, by the runtime (ctx.clients).
+  const close = once(() => closeInOrder([['consumer', () => consumer.close()]], logger));
   try {
     await consumer.start();
   } catch (err) {
@@ -79,54 +71,47 @@ async function startGoldSink(
 }
 
 /** gold.enrichment-jobs → Postgres gold.enrichment_jobs, upserted with the rule of version.ts. */
-export const goldPostgresRole: RoleDefinition = {
+export const goldPostgresRole: RoleDefinition<GoldSinkRoleOptions> = {
   name: 'gold-postgres',
   description:
     'upserts the gold topic into Postgres gold.enrichment_jobs (the latest record on the topic wins)',
-  start: (ctx) =>
+  options: goldSinkRoleOptions,
+  start: (ctx, options) =>
     startGoldSink(
       'postgres',
-      async ({ infra, logger }) => {
-        const pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });
-        pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
-        return {
-          sink: createPostgresGoldSink({ pool }),
-          summary: 'gold.enrichment_jobs',
-          close: () => pool.end(),
-        };
-      },
+      async ({ clients }, { table }) => ({
+        sink: createPostgresGoldSink({ pool: clients.postgres({ max: 2 }), table }),
+        summary: table,
+      }),
       ctx,
+      options,
     ),
 };
 
 /** gold.enrichment-jobs → MongoDB <database>.<collection>: read the stored positions, decide, write by _id. */
-export const goldMongoRole: RoleDefinition = {
+export const goldMongoRole: RoleDefinition<GoldSinkRoleOptions> = {
   name: 'gold-mongo',
   description:
     'upserts the gold topic into MongoDB (the latest record on the topic wins), with the dashboard indexes',
-  start: (ctx) =>
+  options: goldSinkRoleOptions,
+  start: (ctx, options) =>
     startGoldSink(
       'mongo',
-      async ({ infra, logger }, { mongo }) => {
-        const client = new MongoClient(infra.mongo.url);
-        try {
-          await client.connect();
-          const sink = createMongoGoldSink({
-            collection: client.db(mongo.database).collection<GoldDocument>(mongo.collection),
-            logger,
-          });
-          await sink.ensureIndexes();
-          return { sink, summary: `${mongo.database}.${mongo.collection}`, close: () => client.close() };
-        } catch (err) {
-          await client.close().catch((e) => logger.warn({ err: e }, 'MongoDB client did not close')); // the open error is rethrown
-          throw err;
-        }
+      async ({ clients, logger }, { mongo }) => {
+        const client = await clients.mongo();
+        const sink = createMongoGoldSink({
+          collection: client.db(mongo.database).collection<GoldDocument>(mongo.collection),
+          logger,
+        });
+        await sink.ensureIndexes();
+        return { sink, summary: `${mongo.database}.${mongo.collection}` };
       },
       ctx,
+      options,
     ),
 };
 
-export const GOLD_SINK_ROLES: Record<GoldSinkName, RoleDefinition> = {
+export const GOLD_SINK_ROLES: Record<GoldSinkName, RoleDefinition<GoldSinkRoleOptions>> = {
   postgres: goldPostgresRole,
   mongo: goldMongoRole,
 };

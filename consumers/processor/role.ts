@@ -1,45 +1,34 @@
-import { createKafka } from '../../common/kafka.ts';
-import { createRoleMetrics, startMetricsReporter } from '../../common/metrics.ts';
-import { createSchemaRegistry } from '../../common/registry.ts';
+import { createRoleMetrics } from '../../common/metrics.ts';
 import type { RoleDefinition } from '../../runtime/role.ts';
-import { processorOptions } from './options.ts';
+import { type ProcessorOptions, processorOptions } from './options.ts';
 import { createStreamProcessor } from './processor.ts';
 
-/** The `processor` role: builds its clients once, runs the join, reports metrics. */
-export const processorRole: RoleDefinition = {
+/** The `processor` role: runs the join with the role's clients, reports metrics. */
+export const processorRole: RoleDefinition<ProcessorOptions> = {
   name: 'processor',
   description: 'joins raw workspaces and jobs into gold records, exactly once',
-  async start({ infra, env, logger, liveness }) {
-    const options = processorOptions(env);
-    const kafka = createKafka(infra.kafka, `tributary-processor-${process.pid}`, logger);
+  options: processorOptions,
+  async start({ clients, logger, liveness }, options) {
     const metrics = createRoleMetrics('processor');
     const processor = createStreamProcessor({
-      kafka,
-      registry: createSchemaRegistry(infra.registry),
+      kafka: clients.kafka(),
+      registry: clients.registry(),
       options,
       metrics,
       logger,
       liveness,
     });
-    const reporter = await startMetricsReporter({
-      kafka,
+    await clients.publishMetrics({
       topic: options.topics.metrics,
       metrics: [metrics],
       onError: (err) => logger.warn({ err }, 'metrics publish failed'),
     });
-    try {
-      await processor.start();
-    } catch (err) {
-      await reporter.stop().catch((e) => logger.warn({ err: e }, 'metrics reporter did not stop'));
-      throw err;
-    }
+    await processor.start();
     return {
       summary: `group ${options.groupId}, transactional ids ${options.groupId}.task-<partition>`,
       metrics: [metrics],
-      async close() {
-        await processor.close();
-        await reporter.stop();
-      },
+      // the metrics publisher and its producer are closed after this, by the runtime
+      close: () => processor.close(),
     };
   },
 };

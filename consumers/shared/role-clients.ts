@@ -1,16 +1,15 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
-import { createKafka } from '../../common/kafka.ts';
+import type { Kafka, Producer } from 'kafkajs';
 import { createTopicLimits, type TopicLimits } from '../../common/kafka-limits.ts';
 import type { Logger } from '../../common/logger.ts';
-import { type RoleMetrics, startMetricsPublisher } from '../../common/metrics.ts';
-import { createSchemaRegistry } from '../../common/registry.ts';
-import type { InfraOptions } from '../../runtime/endpoints.ts';
+import type { RoleMetrics } from '../../common/metrics.ts';
+import type { ClientFactory } from '../../runtime/clients.ts';
 
 /**
- * The Kafka-side clients every consumer role of this folder needs: a kafkajs client, the registry,
- * and one idempotent producer shared by dead letters and metrics snapshots. Built once per role
- * start; `close()` stops the metrics publisher (after a last snapshot) and disconnects the producer.
+ * The Kafka-side clients every consumer role of this folder needs, from the role's client factory:
+ * a kafkajs client, the registry, and the factory's idempotent producer, shared by dead letters and
+ * the metrics snapshots it starts publishing. The factory closes them after the role's close():
+ * the publisher first (a last snapshot), then the producer.
  */
 export interface RoleClients {
   kafka: Kafka;
@@ -18,39 +17,18 @@ export interface RoleClients {
   producer: Producer;
   /** max.message.bytes of the topics this role writes, read from the cluster once per topic */
   limits: TopicLimits;
-  close(): Promise<void>;
 }
 
-export async function createRoleClients(opts: {
-  infra: InfraOptions;
-  clientId: string;
-  metrics: RoleMetrics;
-  metricsTopic: string;
-  logger: Logger;
-}): Promise<RoleClients> {
-  const kafka = createKafka(opts.infra.kafka, opts.clientId, opts.logger);
-  const registry = createSchemaRegistry(opts.infra.registry);
-  // Idempotent: a retried send of a dead letter does not write it twice.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
-  const publisher = startMetricsPublisher({
-    producer,
+export async function createRoleClients(
+  clients: ClientFactory,
+  opts: { metrics: RoleMetrics; metricsTopic: string; logger: Logger },
+): Promise<RoleClients> {
+  const kafka = clients.kafka();
+  const producer = await clients.producer();
+  await clients.publishMetrics({
     topic: opts.metricsTopic,
     metrics: [opts.metrics],
     onError: (err) => opts.logger.warn({ err }, 'cannot publish metrics'),
   });
-  return {
-    kafka,
-    registry,
-    producer,
-    limits: createTopicLimits({ kafka }),
-    async close() {
-      await publisher.stop();
-      await producer.disconnect();
-    },
-  };
+  return { kafka, registry: clients.registry(), producer, limits: createTopicLimits({ kafka }) };
 }

@@ -6,6 +6,7 @@ import { createSchemaRegistry, registerValueSchema } from '../../common/registry
 import { waitFor } from '../../common/wait-for.ts';
 import { bronzeRole } from '../../consumers/bronze/role.ts';
 import type { RunningRole } from '../../runtime/role.ts';
+import { startRoleFromEnv } from '../../runtime/start-role.ts';
 import {
   avroEncoder,
   createTopics,
@@ -66,7 +67,7 @@ describe('bronze writer', () => {
   }
 
   const start = (env: Record<string, string>): Promise<RunningRole> =>
-    bronzeRole.start({ infra, env, logger: silentLogger });
+    startRoleFromEnv(bronzeRole, { infra, env, logger: silentLogger });
 
   const count = async (table: string, topic: string) =>
     Number((await pool.query(`SELECT count(*) AS n FROM ${table} WHERE topic = $1`, [topic])).rows[0].n);

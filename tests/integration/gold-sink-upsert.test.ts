@@ -11,6 +11,7 @@ import { createMongoGoldSink, type GoldDocument } from '../../consumers/gold-sin
 import { createPostgresGoldSink } from '../../consumers/gold-sinks/postgres-sink.ts';
 import { goldMongoRole, goldPostgresRole } from '../../consumers/gold-sinks/role.ts';
 import type { RunningRole } from '../../runtime/role.ts';
+import { startRoleFromEnv } from '../../runtime/start-role.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import {
   avroEncoder,
@@ -75,8 +76,8 @@ describe('gold sinks (Postgres and MongoDB)', () => {
   async function runUntilCaughtUp() {
     const roles: RunningRole[] = [];
     try {
-      roles.push(await goldPostgresRole.start({ infra, env, logger: silentLogger }));
-      roles.push(await goldMongoRole.start({ infra, env, logger: silentLogger }));
+      roles.push(await startRoleFromEnv(goldPostgresRole, { infra, env, logger: silentLogger }));
+      roles.push(await startRoleFromEnv(goldMongoRole, { infra, env, logger: silentLogger }));
       await waitFor(
         async () =>
           (await groupCaughtUp(admin, env.TRIBUTARY_GOLD_POSTGRES_GROUP, topic)) &&

@@ -6,6 +6,7 @@ import { waitFor } from '../../common/wait-for.ts';
 import { createMemoryWorld, mockSourceOptions, startMockSource } from '../../mock-source/index.ts';
 import { mockSourceRole } from '../../mock-source/role.ts';
 import { assertMockSourceStopped, mockSourceWorldToReset, resetMockSourceWorld } from '../../ops/reset.ts';
+import { startRoleFromEnv } from '../../runtime/start-role.ts';
 import { testInfra } from '../support/infra.ts';
 import { dropMockWorlds, mockWorldSchema } from '../support/mock-world.ts';
 
@@ -103,7 +104,7 @@ describe('mock source restart', () => {
     // the role, as `tributary start` runs it, stopped and started again
     const world = newWorld({ TRIBUTARY_MOCK_SOURCE_TICK_MS: '40', TRIBUTARY_MOCK_SOURCE_PAUSED: 'true' });
     const run = async (env: Record<string, string>, atStart?: (url: string) => Promise<void>) => {
-      const role = await mockSourceRole.start({ infra: testInfra(), env, logger });
+      const role = await startRoleFromEnv(mockSourceRole, { infra: testInfra(), env, logger });
       try {
         const url = role.summary!;
         await atStart?.(url);

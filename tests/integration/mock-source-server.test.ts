@@ -10,6 +10,7 @@ import {
   startMockSource,
 } from '../../mock-source/index.ts';
 import { mockSourceRole } from '../../mock-source/role.ts';
+import { startRoleFromEnv } from '../../runtime/start-role.ts';
 import { testInfra } from '../support/infra.ts';
 import { dropMockWorlds, mockWorldSchema } from '../support/mock-world.ts';
 
@@ -141,7 +142,7 @@ describe('mock source over HTTP', () => {
 
 describe('mock-source role', () => {
   it('starts from the environment, reports its URL and closes', async () => {
-    const role = await mockSourceRole.start({
+    const role = await startRoleFromEnv(mockSourceRole, {
       infra: testInfra(),
       env: {
         TRIBUTARY_MOCK_SOURCE_PORT: '0',

@@ -8,6 +8,7 @@ import { bronzeRole } from '../../consumers/bronze/role.ts';
 import { applyReplay, planReplay } from '../../ops/replay.ts';
 import { parseReplayTarget } from '../../ops/replay-target.ts';
 import type { RunningRole } from '../../runtime/role.ts';
+import { startRoleFromEnv } from '../../runtime/start-role.ts';
 import { FAST_GROUP_ENV, silentLogger } from '../support/consumer-fixtures.ts';
 import { workspace } from '../support/fixtures.ts';
 import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
@@ -141,7 +142,11 @@ describe('tributary replay', () => {
         (await pool.query('SELECT count(*) AS n FROM bronze.workspaces WHERE topic = $1', [ws])).rows[0].n,
       );
 
-    let bronze: RunningRole | undefined = await bronzeRole.start({ infra, env, logger: silentLogger });
+    let bronze: RunningRole | undefined = await startRoleFromEnv(bronzeRole, {
+      infra,
+      env,
+      logger: silentLogger,
+    });
     try {
       await waitFor(async () => (await rows()) === 12 && (await groupCaughtUp(admin, group, [ws])), {
         timeoutMs: 90_000,
@@ -163,7 +168,7 @@ describe('tributary replay', () => {
       ).toBe(total);
 
       // …and drains to 0 once bronze runs again.
-      bronze = await bronzeRole.start({ infra, env, logger: silentLogger });
+      bronze = await startRoleFromEnv(bronzeRole, { infra, env, logger: silentLogger });
       expect(await replay.exited, replay.stderr()).toBe(0);
       expect(replay.stdout()).toMatch(/to reprocess: all reprocessed/);
       const after = await consumeUntil(kafka, [metricsTopic], (r) =>

@@ -9,6 +9,7 @@ import type { WalkView } from '../../gateway/walks/reconcile.ts';
 import { pollersOptions } from '../../producers/options.ts';
 import { type RunningPollers, startPollers } from '../../producers/pollers.ts';
 import type { RunningRole } from '../../runtime/role.ts';
+import { startRoleFromEnv } from '../../runtime/start-role.ts';
 import { launchChromium } from '../support/browser.ts';
 import { FAST_GROUP_ENV, silentLogger } from '../support/consumer-fixtures.ts';
 import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
@@ -102,7 +103,7 @@ describe('reconciliation per walk', () => {
       logger: silentLogger,
       walks: walksOptions(env),
     });
-    bronze = await bronzeRole.start({ infra, env, logger: silentLogger });
+    bronze = await startRoleFromEnv(bronzeRole, { infra, env, logger: silentLogger });
     pollers = await startPollers({ infra, options: pollersOptions(env), logger: silentLogger });
 
     // Phase 1: a few walks of a changing source, then quiet; every walk must reconcile.
@@ -178,7 +179,7 @@ describe('reconciliation per walk', () => {
 
     // Bronze comes back and the source writes again: bronze commits past the lost records.
     const jobsRowsBefore = await bronzeCount('bronze.enrichment_jobs', topics.rawJobs);
-    bronze = await bronzeRole.start({ infra, env, logger: silentLogger });
+    bronze = await startRoleFromEnv(bronzeRole, { infra, env, logger: silentLogger });
     await source.admin('POST', '/simulator/resume');
     await waitFor(
       async () => (await bronzeCount('bronze.enrichment_jobs', topics.rawJobs)) > jobsRowsBefore,

@@ -14,6 +14,7 @@ import { consumerConfig } from '../../consumers/shared/consumer-config.ts';
 import { createDeadLetterQueue } from '../../consumers/shared/dead-letter.ts';
 import type { InfraOptions } from '../../runtime/endpoints.ts';
 import type { RunningRole } from '../../runtime/role.ts';
+import { startRoleFromEnv } from '../../runtime/start-role.ts';
 import { FAST_GROUP_ENV, silentLogger } from './consumer-fixtures.ts';
 import { uniqueName } from './infra.ts';
 import { createTopics, dropTopics, groupCaughtUp } from './kafka.ts';
@@ -98,8 +99,8 @@ export function goldFixture() {
       const producer = deps.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       let postgres: BatchConsumer | undefined;
       try {
-        roles.push(await processorRole.start({ infra: deps.infra, env, logger: silentLogger }));
-        roles.push(await goldMongoRole.start({ infra: deps.infra, env, logger: silentLogger }));
+        roles.push(await startRoleFromEnv(processorRole, { infra: deps.infra, env, logger: silentLogger }));
+        roles.push(await startRoleFromEnv(goldMongoRole, { infra: deps.infra, env, logger: silentLogger }));
         await producer.connect();
         postgres = createGoldConsumer({
           sinkName: 'postgres',
