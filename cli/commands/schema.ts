@@ -35,6 +35,7 @@ export function registerSchemaCommand(program: Command): void {
             'enrichment-job': ops.topics.rawJobs,
             'enrichment-job-gold': ops.topics.gold,
           },
+          goldTable: ops.gold.table,
         });
         console.log(o.json ? JSON.stringify(report, null, 2) : renderSchemaCheck(report, o.apply === true));
         if (!report.accepted) process.exitCode = 1;

@@ -6,7 +6,6 @@ import type { RoleContext, RoleDefinition, RunningRole } from '../../runtime/rol
 import { consumerConfig } from '../shared/consumer-config.ts';
 import { createDeadLetterQueue } from '../shared/dead-letter.ts';
 import { closeInOrder, once } from '../shared/lifecycle.ts';
-import { dlqTopicOf } from '../shared/options.ts';
 import { createRoleClients } from '../shared/role-clients.ts';
 import { assertTopicsExist } from '../shared/topics-check.ts';
 import { createGoldConsumer } from './consumer.ts';
@@ -39,7 +38,7 @@ async function startGoldSink(
   });
   let store: SinkStore;
   try {
-    await assertTopicsExist(clients.kafka, [options.topic, dlqTopicOf(options.topic)]);
+    await assertTopicsExist(clients.kafka, [options.topic, options.dlqTopic]);
     store = await openStore(ctx, options);
   } catch (err) {
     await clients.close().catch((e) => logger.warn({ err: e }, 'closing after a failed start failed')); // the start error is rethrown
@@ -86,12 +85,12 @@ export const goldPostgresRole: RoleDefinition = {
   start: (ctx) =>
     startGoldSink(
       'postgres',
-      async ({ infra, logger }) => {
+      async ({ infra, logger }, { table }) => {
         const pool = new pg.Pool({ connectionString: infra.postgres.url, max: 2 });
         pool.on('error', (err) => logger.warn({ err }, 'idle Postgres connection failed'));
         return {
-          sink: createPostgresGoldSink({ pool }),
-          summary: 'gold.enrichment_jobs',
+          sink: createPostgresGoldSink({ pool, table }),
+          summary: table,
           close: () => pool.end(),
         };
       },

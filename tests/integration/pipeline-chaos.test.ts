@@ -156,8 +156,6 @@ describe('pipeline under chaos', () => {
       // a role stuck this long says so on /readyz, and restarts (exit 3, the supervisor starts it)
       TRIBUTARY_STALL_AFTER_MS: '20000',
       TRIBUTARY_STALL_RESTART_MS: '45000',
-      TRIBUTARY_GATEWAY_RAW_TOPICS: `${topics.rawWorkspaces},${topics.rawJobs}`,
-      TRIBUTARY_GATEWAY_DLQ_TOPICS: `${topics.dlqWorkspaces},${topics.dlqJobs},${gold.dlq}`,
       TRIBUTARY_GATEWAY_LAG_GROUPS: Object.values(groups).join(','),
     };
     const specs: Record<RoleName, RoleSpec> = {
@@ -273,9 +271,15 @@ describe('pipeline under chaos', () => {
       await expectBronzeOnce(pool, source, topics, RECOVERY_MS);
       timeline.add('bronze holds every valid version once');
 
-      // Dead letters: the raw DLQs hold exactly the malformed versions (dead-lettered by the pollers;
-      // bronze would add to the same topics), and nothing valid went to the processor's DLQ.
-      const dead = await readCommitted(kafka, [topics.dlqWorkspaces, topics.dlqJobs, gold.dlq]);
+      // Dead letters: the pollers' DLQs hold exactly the malformed versions, and nothing valid went
+      // to bronze's DLQs or the processor's.
+      const dead = await readCommitted(kafka, [
+        topics.dlqWorkspaces,
+        topics.dlqJobs,
+        topics.bronzeDlqWorkspaces,
+        topics.bronzeDlqJobs,
+        gold.dlq,
+      ]);
       const byReason = (topic: string) => {
         const out: Record<string, number> = {};
         for (const r of dead.filter((d) => d.topic === topic)) {
@@ -284,7 +288,8 @@ describe('pipeline under chaos', () => {
         }
         return out;
       };
-      expect(byReason(gold.dlq), `${gold.dlq}: dead letters by reason`).toEqual({});
+      for (const topic of [gold.dlq, topics.bronzeDlqWorkspaces, topics.bronzeDlqJobs])
+        expect(byReason(topic), `${topic}: dead letters by reason`).toEqual({});
       for (const [api, topic] of [
         ['workspaces', topics.dlqWorkspaces],
         ['enrichment-jobs', topics.dlqJobs],

@@ -181,7 +181,13 @@ describe('pipeline restart', () => {
       { registry, timeoutMs: 120_000 },
     );
     // nothing at all for any dead-letter topic of the run: offsets would count aborted writes too
-    for (const dlq of [topics.dlqWorkspaces, topics.dlqJobs, extra.goldDlq]) {
+    for (const dlq of [
+      topics.dlqWorkspaces,
+      topics.dlqJobs,
+      topics.bronzeDlqWorkspaces,
+      topics.bronzeDlqJobs,
+      extra.goldDlq,
+    ]) {
       const written = (await admin.fetchTopicOffsets(dlq)).reduce((n, p) => n + Number(p.high), 0);
       expect(written, `${dlq} is empty`).toBe(0);
     }
