@@ -75,7 +75,7 @@ export const TopologyEnv = Type.Object({
   TRIBUTARY_GATEWAY_LAG_GROUPS: Type.String({
     default: '',
     description:
-      'a comma-separated list of consumer groups the gateway watches (empty: every group named with TRIBUTARY_GATEWAY_LAG_GROUP_PREFIX)',
+      'a comma-separated list of the only consumer groups the gateway watches (empty: the groups above and every group named with TRIBUTARY_GATEWAY_LAG_GROUP_PREFIX)',
   }),
   TRIBUTARY_GATEWAY_LAG_GROUP_PREFIX: Type.String({
     default: 'tributary.',

@@ -112,6 +112,7 @@ export async function startGateway(deps: {
       topics: watchedTopics,
       groups: options.lagGroups,
       groupPrefix: options.lagGroupPrefix,
+      pipelineGroups: options.pipelineGroups,
       excludePrefix: 'tributary.gateway.',
     });
     // kafka-exporter's lag gauges, served next to the process metrics (without the role label)

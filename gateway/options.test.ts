@@ -22,6 +22,13 @@ describe('gateway options', () => {
         'dlq.source.workspaces',
       ],
       lagGroups: [],
+      pipelineGroups: [
+        'tributary.bronze.workspaces',
+        'tributary.bronze.enrichment-jobs',
+        'tributary.processor',
+        'tributary.gold.postgres',
+        'tributary.gold.mongo',
+      ],
     });
     expect(o.dashboardDir).toMatch(/dashboard[/\\]dist$/);
   });

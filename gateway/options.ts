@@ -101,9 +101,11 @@ export interface GatewayOptions {
   goldTopic: string;
   /** every dead-letter topic of the pipeline */
   dlqTopics: string[];
-  /** explicit groups; empty means discover by prefix */
+  /** explicit groups; empty means discover by prefix, plus `pipelineGroups` */
   lagGroups: string[];
   lagGroupPrefix: string;
+  /** the topology's consumer groups of the pipeline's stages, watched with the discovered ones */
+  pipelineGroups: string[];
   tickMs: number;
   historySeconds: number;
   kpiRefreshMs: number;
@@ -155,6 +157,13 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
     dlqTopics: dlqTopics(t),
     lagGroups: t.lag.groups,
     lagGroupPrefix: t.lag.groupPrefix,
+    pipelineGroups: [
+      t.groups.bronzeWorkspaces,
+      t.groups.bronzeJobs,
+      t.groups.processor,
+      t.groups.goldPostgres,
+      t.groups.goldMongo,
+    ],
     tickMs: e.TRIBUTARY_GATEWAY_TICK_MS,
     historySeconds: e.TRIBUTARY_GATEWAY_HISTORY_SECONDS,
     kpiRefreshMs: e.TRIBUTARY_GATEWAY_KPI_REFRESH_MS,
