@@ -4,7 +4,7 @@ import type { Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { waitFor } from '../../common/wait-for.ts';
-import { TOPIC_DECLARATIONS, type TopicKey, topicConfigs } from '../../contracts/topology.ts';
+import { readTopology, TOPIC_DECLARATIONS, type TopicKey, topicConfigs } from '../../contracts/topology.ts';
 import { migrate } from '../../infra/migrate.ts';
 import type { InfraOptions } from '../../runtime/endpoints.ts';
 
@@ -83,7 +83,7 @@ export function runNames(env: NodeJS.ProcessEnv, run = `bench-${randomUUID().sli
     },
     benchGroup: (what) => `${run}.bench.${what}`,
     database: id,
-    mongoDatabase: env.TRIBUTARY_GOLD_MONGO_DATABASE ?? 'tributary',
+    mongoDatabase: readTopology(env).gold.mongo.database,
     collection: `${id}_gold`,
     scratchCollection: `${id}_ceiling`,
   };

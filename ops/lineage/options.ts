@@ -54,7 +54,7 @@ export function lineageOptions(env: NodeJS.ProcessEnv): LineageOptions {
       rawWorkspaces: ops.topics.rawWorkspaces,
       gold: ops.topics.gold,
       dlqs: ops.topics.dlqs,
-      workspaceDlqs: [ops.topics.pollerDlqs.workspaces, ops.topics.bronzeDlqs.workspaces],
+      workspaceDlqs: [...new Set([ops.topics.pollerDlqs.workspaces, ops.topics.bronzeDlqs.workspaces])],
     },
     goldTable: ops.gold.table,
     mongo: ops.gold.mongo,
