@@ -10,6 +10,7 @@ import type { TObject, TSchemaOptions } from 'typebox';
 import { BronzeEnv } from '../consumers/bronze/options.ts';
 import { GoldSinksEnv } from '../consumers/gold-sinks/options.ts';
 import { ProcessorEnv } from '../consumers/processor/options.ts';
+import { TopologyEnv } from '../contracts/topology.ts';
 import { GatewayEnv } from '../gateway/options.ts';
 import { WalksEnv } from '../gateway/walks/options.ts';
 import { MockSourceEnv } from '../mock-source/options.ts';
@@ -25,6 +26,11 @@ export const ENV_CATALOG: Array<{ component: string; schema: TObject }> = [
     schema: InfraEnv,
   },
   { component: 'Every process (cli/)', schema: ProcessEnv },
+  {
+    component:
+      'Topology (contracts/topology.ts): topic, consumer group, table and collection names, the same for every process',
+    schema: TopologyEnv,
+  },
   { component: 'Mock source (mock-source/options.ts)', schema: MockSourceEnv },
   { component: 'Pollers (producers/options.ts)', schema: PollersEnv },
   { component: 'Bronze writers (consumers/bronze/options.ts)', schema: BronzeEnv },

@@ -131,6 +131,7 @@ export async function startGateway(
       topics: watchedTopics,
       groups: options.lagGroups,
       groupPrefix: options.lagGroupPrefix,
+      pipelineGroups: options.pipelineGroups,
       excludePrefix: 'tributary.gateway.',
     });
     // kafka-exporter's lag gauges, served next to the process metrics (without the role label)

@@ -14,10 +14,29 @@ describe('gateway options', () => {
       goldTable: 'gold.enrichment_jobs',
       metricsTopic: '_tributary.metrics',
       rawTopics: ['raw.workspaces', 'raw.enrichment-jobs'],
-      dlqTopics: ['dlq.raw.workspaces', 'dlq.raw.enrichment-jobs', 'dlq.gold.enrichment-jobs'],
+      dlqTopics: [
+        'dlq.gold.enrichment-jobs',
+        'dlq.raw.enrichment-jobs',
+        'dlq.raw.workspaces',
+        'dlq.source.enrichment-jobs',
+        'dlq.source.workspaces',
+      ],
       lagGroups: [],
+      pipelineGroups: [
+        'tributary.bronze.workspaces',
+        'tributary.bronze.enrichment-jobs',
+        'tributary.processor',
+        'tributary.gold.postgres',
+        'tributary.gold.mongo',
+      ],
     });
     expect(o.dashboardDir).toMatch(/dashboard[/\\]dist$/);
+  });
+
+  it('follows renamed raw topics (the dashboard has no list of its own)', () => {
+    const o = gatewayOptions({ TRIBUTARY_RAW_WORKSPACES_TOPIC: 'a.ws', TRIBUTARY_RAW_JOBS_TOPIC: 'a.jobs' });
+    expect(o.rawTopics).toEqual(['a.ws', 'a.jobs']);
+    expect(o.dlqTopics).toEqual(expect.arrayContaining(['dlq.a.ws', 'dlq.a.jobs']));
   });
 
   it('requires a token when bound to a non-loopback address, naming the setting', () => {
@@ -32,7 +51,8 @@ describe('gateway options', () => {
   it.each([
     ['TRIBUTARY_GATEWAY_TOKEN', 'short'],
     ['TRIBUTARY_GATEWAY_PORT', '70000'],
-    ['TRIBUTARY_GATEWAY_GOLD_TABLE', 'a.b.c'],
+    ['TRIBUTARY_GOLD_TABLE', 'a.b.c'],
+    ['TRIBUTARY_GATEWAY_GOLD_TABLE', 'gold.mine'],
     ['TRIBUTARY_GATEWAY_CORS_ORIGINS', 'https://ok.example,not an origin'],
     ['TRIBUTARY_GATEWAY_RATE_LIMIT', '0'],
     ['TRIBUTARY_GATEWAY_ALLOWED_HOSTS', 'http://dash.example.test'],

@@ -3,12 +3,9 @@ import { type Static, Type } from 'typebox';
 import { readEnv } from '../common/env.ts';
 import { ConfigError } from '../common/errors.ts';
 import { requireTokenOffLoopback } from '../common/ops-server.ts';
-import { TOPICS } from '../infra/topics.ts';
+import { dlqTopics, readTopology } from '../contracts/topology.ts';
 import { type LineageOptions, lineageOptions } from '../ops/lineage/options.ts';
 import { type AlertsConfig, alertsConfig } from './alerts/rules.ts';
-
-const DLQ_TOPICS = TOPICS.filter((t) => t.name.startsWith('dlq.')).map((t) => t.name);
-const RAW_TOPICS = TOPICS.filter((t) => t.name.startsWith('raw.')).map((t) => t.name);
 
 const List = (def: string, description: string) => Type.String({ default: def, description });
 
@@ -50,31 +47,6 @@ export const GatewayEnv = Type.Object({
       description: 'a postgres:// URL of a read-only role (default: the pipeline database URL)',
     }),
   ),
-  TRIBUTARY_GATEWAY_GOLD_TABLE: Type.String({
-    default: 'gold.enrichment_jobs',
-    pattern: '^[^.]+(\\.[^.]+)?$',
-    description: 'the gold table as [schema.]table, e.g. gold.enrichment_jobs',
-  }),
-  TRIBUTARY_METRICS_TOPIC: Type.String({
-    default: '_tributary.metrics',
-    minLength: 1,
-    description: 'the topic the roles publish metrics snapshots to',
-  }),
-  TRIBUTARY_GATEWAY_RAW_TOPICS: List(RAW_TOPICS.join(','), 'a comma-separated list of the raw topics'),
-  TRIBUTARY_GOLD_TOPIC: Type.String({
-    default: 'gold.enrichment-jobs',
-    minLength: 1,
-    description: 'the gold topic',
-  }),
-  TRIBUTARY_GATEWAY_DLQ_TOPICS: List(DLQ_TOPICS.join(','), 'a comma-separated list of dead-letter topics'),
-  TRIBUTARY_GATEWAY_LAG_GROUPS: List(
-    '',
-    'a comma-separated list of consumer groups to watch (empty: every group named with TRIBUTARY_GATEWAY_LAG_GROUP_PREFIX)',
-  ),
-  TRIBUTARY_GATEWAY_LAG_GROUP_PREFIX: Type.String({
-    default: 'tributary.',
-    description: 'the prefix of the consumer groups watched when TRIBUTARY_GATEWAY_LAG_GROUPS is empty',
-  }),
   TRIBUTARY_GATEWAY_TICK_MS: Type.Integer({
     minimum: 200,
     maximum: 60_000,
@@ -122,14 +94,18 @@ export interface GatewayOptions {
   rateLimitPerMinute: number;
   /** undefined: the pipeline's database URL */
   postgresUrl?: string;
+  /** the names below come from the topology (contracts/topology.ts) */
   goldTable: string;
   metricsTopic: string;
   rawTopics: string[];
   goldTopic: string;
+  /** every dead-letter topic of the pipeline */
   dlqTopics: string[];
-  /** explicit groups; empty means discover by prefix */
+  /** explicit groups; empty means discover by prefix, plus `pipelineGroups` */
   lagGroups: string[];
   lagGroupPrefix: string;
+  /** the topology's consumer groups of the pipeline's stages, watched with the discovered ones */
+  pipelineGroups: string[];
   tickMs: number;
   historySeconds: number;
   kpiRefreshMs: number;
@@ -143,6 +119,7 @@ export interface GatewayOptions {
 
 export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
   const e = readEnv(GatewayEnv, env);
+  const t = readTopology(env);
   requireTokenOffLoopback(e.TRIBUTARY_GATEWAY_HOST, e.TRIBUTARY_GATEWAY_TOKEN, 'TRIBUTARY_GATEWAY_TOKEN');
   const corsOrigins = list(e.TRIBUTARY_GATEWAY_CORS_ORIGINS);
   for (const origin of corsOrigins) {
@@ -172,13 +149,21 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
     allowedHosts,
     rateLimitPerMinute: e.TRIBUTARY_GATEWAY_RATE_LIMIT,
     postgresUrl: e.TRIBUTARY_GATEWAY_POSTGRES_URL,
-    goldTable: e.TRIBUTARY_GATEWAY_GOLD_TABLE,
-    metricsTopic: e.TRIBUTARY_METRICS_TOPIC,
-    rawTopics: list(e.TRIBUTARY_GATEWAY_RAW_TOPICS),
-    goldTopic: e.TRIBUTARY_GOLD_TOPIC,
-    dlqTopics: list(e.TRIBUTARY_GATEWAY_DLQ_TOPICS),
-    lagGroups: list(e.TRIBUTARY_GATEWAY_LAG_GROUPS),
-    lagGroupPrefix: e.TRIBUTARY_GATEWAY_LAG_GROUP_PREFIX,
+    goldTable: t.gold.table,
+    metricsTopic: t.topics.metrics,
+    // one entry per topic: a test or a small deployment may give both raw settings one topic
+    rawTopics: [...new Set([t.topics.rawWorkspaces, t.topics.rawJobs])],
+    goldTopic: t.topics.gold,
+    dlqTopics: dlqTopics(t),
+    lagGroups: t.lag.groups,
+    lagGroupPrefix: t.lag.groupPrefix,
+    pipelineGroups: [
+      t.groups.bronzeWorkspaces,
+      t.groups.bronzeJobs,
+      t.groups.processor,
+      t.groups.goldPostgres,
+      t.groups.goldMongo,
+    ],
     tickMs: e.TRIBUTARY_GATEWAY_TICK_MS,
     historySeconds: e.TRIBUTARY_GATEWAY_HISTORY_SECONDS,
     kpiRefreshMs: e.TRIBUTARY_GATEWAY_KPI_REFRESH_MS,
@@ -186,8 +171,8 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
     dashboardDir:
       e.TRIBUTARY_GATEWAY_DASHBOARD_DIR ?? fileURLToPath(new URL('../dashboard/dist', import.meta.url)),
     alerts: alertsConfig(e.TRIBUTARY_ALERTS_FILE, env),
-    // the trace reads the gold table this gateway shows
-    lineage: { ...lineageOptions(env), goldTable: e.TRIBUTARY_GATEWAY_GOLD_TABLE },
+    // the trace reads the topology's gold table, the one this gateway shows
+    lineage: lineageOptions(env),
   };
 }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
+import { quoteQualified } from '../common/pg-names.ts';
 import type { InfraOptions } from '../runtime/endpoints.ts';
-import { quoteTable } from './analytics/db.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { gatewayOptions } from './options.ts';
 
@@ -30,8 +30,11 @@ export interface GoldRow {
 /** `gold.<random>` with the real table's columns, indexes and defaults. */
 export async function createGoldCopy(pool: pg.Pool): Promise<{ table: string; drop(): Promise<void> }> {
   const table = `gold.test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  await pool.query(`CREATE TABLE ${quoteTable(table)} (LIKE gold.enrichment_jobs INCLUDING ALL)`);
-  return { table, drop: async () => void (await pool.query(`DROP TABLE IF EXISTS ${quoteTable(table)}`)) };
+  await pool.query(`CREATE TABLE ${quoteQualified(table)} (LIKE gold.enrichment_jobs INCLUDING ALL)`);
+  return {
+    table,
+    drop: async () => void (await pool.query(`DROP TABLE IF EXISTS ${quoteQualified(table)}`)),
+  };
 }
 
 export async function insertGoldRows(pool: pg.Pool, table: string, rows: GoldRow[]): Promise<string[]> {
@@ -44,7 +47,7 @@ export async function insertGoldRows(pool: pg.Pool, table: string, rows: GoldRow
     const terminal = ['completed', 'failed', 'canceled'].includes(r.status);
     const resolved = r.plan !== null;
     await pool.query(
-      `INSERT INTO ${quoteTable(table)} (job_id, workspace_id, kind, status, requested_count, enriched_count,
+      `INSERT INTO ${quoteQualified(table)} (job_id, workspace_id, kind, status, requested_count, enriched_count,
          failed_count, error_code, created_at, finished_at, workspace_name, workspace_plan, workspace_segment,
          workspace_country, workspace_resolved, duration_ms, success_rate, is_terminal, job_updated_at,
          workspace_updated_at, processed_at, source_partition, source_offset)
@@ -74,6 +77,24 @@ export async function insertGoldRows(pool: pg.Pool, table: string, rows: GoldRow
     );
   }
   return ids;
+}
+
+/**
+ * The topology settings of a gateway test that watches one raw topic and one dead-letter topic of
+ * its own: both raw settings name `raw`, and the pollers' and the processor's dead letters go to
+ * `dlq`. The gateway also lists the consumers' dlq.<raw> and dlq.<gold> (contracts/topology.ts),
+ * which the test does not create: they count 0 letters.
+ */
+export function testTopologyEnv(t: { raw: string; gold: string; dlq: string; metrics: string }) {
+  return {
+    TRIBUTARY_RAW_WORKSPACES_TOPIC: t.raw,
+    TRIBUTARY_RAW_JOBS_TOPIC: t.raw,
+    TRIBUTARY_GOLD_TOPIC: t.gold,
+    TRIBUTARY_DLQ_WORKSPACES_TOPIC: t.dlq,
+    TRIBUTARY_DLQ_JOBS_TOPIC: t.dlq,
+    TRIBUTARY_GOLD_DLQ_TOPIC: t.dlq,
+    TRIBUTARY_METRICS_TOPIC: t.metrics,
+  };
 }
 
 /** A gateway on 127.0.0.1:0 with the given settings (TRIBUTARY_GATEWAY_* names), logging only errors. */

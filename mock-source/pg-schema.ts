@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { InfraError, TributaryError } from '../common/errors.ts';
+import { quoteQualified } from '../common/pg-names.ts';
 import type { EntityName } from './wire.ts';
 
 /**
@@ -31,8 +32,7 @@ export const RECORDS_TABLE: Record<EntityName, string> = {
   'enrichment-job': 'enrichment_jobs',
 };
 
-export const qualified = (schema: string, table: string) =>
-  `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`;
+export const qualified = (schema: string, table: string) => quoteQualified(schema, table);
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 

@@ -2,12 +2,12 @@ import type { Admin } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import type pg from 'pg';
 import { TributaryError } from '../common/errors.ts';
+import { quoteQualified } from '../common/pg-names.ts';
 import { recreateTopics } from '../common/topic-admin.ts';
-import { TOPICS, type TopicSpec, topicConfigs } from '../infra/topics.ts';
+import { type TopicSpec, topicConfigs, topologyTopics } from '../contracts/topology.ts';
 import { mockSourceSchema } from '../mock-source/options.ts';
 import { assertWorldIdle, resetWorld, type WorldReset } from '../mock-source/pg-schema.ts';
 import type { OpsOptions } from './options.ts';
-import { qualified } from './rebuild/shadow-stores.ts';
 import { describeMemberList } from './replay.ts';
 import { pipelineGroups } from './status.ts';
 
@@ -32,21 +32,25 @@ export interface ResetReport {
   topicsRecreated: string[];
 }
 
-/** The declared topics under their configured names. */
+/** The declared topics under their configured names (contracts/topology.ts). */
 export function pipelineTopics(ops: OpsOptions): TopicSpec[] {
-  const configured: Record<string, string> = {
-    'raw.workspaces': ops.topics.rawWorkspaces,
-    'raw.enrichment-jobs': ops.topics.rawJobs,
-    'dlq.raw.workspaces': ops.topics.pollerDlqs.workspaces,
-    'dlq.raw.enrichment-jobs': ops.topics.pollerDlqs.jobs,
-    'gold.enrichment-jobs': ops.topics.gold,
-    'dlq.gold.enrichment-jobs': ops.topics.goldDlq,
-    '_tributary.poller-state': ops.topics.pollerState,
-    '_tributary.processor-state': ops.topics.processorState,
-    '_tributary.metrics': ops.topics.metrics,
-    '_tributary.walks': ops.topics.walks,
-  };
-  return TOPICS.map((t) => ({ ...t, name: configured[t.name] ?? t.name }));
+  const t = ops.topics;
+  return topologyTopics({
+    topics: {
+      rawWorkspaces: t.rawWorkspaces,
+      rawJobs: t.rawJobs,
+      sourceDlqWorkspaces: t.pollerDlqs.workspaces,
+      sourceDlqJobs: t.pollerDlqs.jobs,
+      rawDlqWorkspaces: t.bronzeDlqs.workspaces,
+      rawDlqJobs: t.bronzeDlqs.jobs,
+      gold: t.gold,
+      goldDlq: t.goldDlq,
+      pollerState: t.pollerState,
+      processorState: t.processorState,
+      metrics: t.metrics,
+      walks: t.walks,
+    },
+  });
 }
 
 export async function planReset(
@@ -84,7 +88,7 @@ export async function applyReset(
   await assertNoActiveGroups(deps.admin, plan.groups);
   const report: ResetReport = { truncated: [], documentsDeleted: 0, groupsDeleted: [], topicsRecreated: [] };
   if (plan.tables.length > 0) {
-    await deps.pool.query(`TRUNCATE ${plan.tables.map(qualified).join(', ')}`);
+    await deps.pool.query(`TRUNCATE ${plan.tables.map((t) => quoteQualified(t)).join(', ')}`);
     report.truncated = [...plan.tables];
   }
   const deleted = await deps.mongo.db(plan.mongo.database).collection(plan.mongo.collection).deleteMany({});

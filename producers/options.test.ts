@@ -3,7 +3,7 @@ import { ConfigError } from '../common/errors.ts';
 import { pollersOptions, transactionalId } from './options.ts';
 
 describe('pollers options', () => {
-  it('has defaults that match infra/topics.ts', () => {
+  it('has the topology’s default names (contracts/topology.ts)', () => {
     const o = pollersOptions({});
     expect(o).toMatchObject({
       sourceUrl: 'http://127.0.0.1:4010',
@@ -12,8 +12,9 @@ describe('pollers options', () => {
       pageSize: 100,
       overlapMs: 2000,
       topics: {
-        workspaces: { raw: 'raw.workspaces', dlq: 'dlq.raw.workspaces' },
-        'enrichment-jobs': { raw: 'raw.enrichment-jobs', dlq: 'dlq.raw.enrichment-jobs' },
+        // the pollers' dead letters are API entries (JSON): dlq.source.*, not bronze's dlq.raw.*
+        workspaces: { raw: 'raw.workspaces', dlq: 'dlq.source.workspaces' },
+        'enrichment-jobs': { raw: 'raw.enrichment-jobs', dlq: 'dlq.source.enrichment-jobs' },
         state: '_tributary.poller-state',
         metrics: '_tributary.metrics',
       },

@@ -2,18 +2,8 @@ import { type Static, Type } from 'typebox';
 import { readEnv } from '../common/env.ts';
 import { ConfigError } from '../common/errors.ts';
 import type { RetryPolicy } from '../common/retry.ts';
-import { TOPICS } from '../infra/topics.ts';
+import { readTopology } from '../contracts/topology.ts';
 import { API_NAMES, type ApiName, isApiName } from './apis.ts';
-
-/** A topic name declared in infra/topics.ts: the defaults cannot drift from the declared topics. */
-function declared(name: string): string {
-  if (!TOPICS.some((t) => t.name === name))
-    throw new Error(`topic ${name} is not declared in infra/topics.ts`);
-  return name;
-}
-
-const TopicName = (def: string, what: string) =>
-  Type.String({ default: declared(def), minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: what });
 
 const Ms = (def: number, minimum: number, description: string) =>
   Type.Integer({ default: def, minimum, description });
@@ -72,21 +62,12 @@ export const PollersEnv = Type.Object({
     description:
       'how long (ms, 6000-300000) the pollers group waits for a silent pollers process before giving its APIs to another; lower takes over faster after a crash',
   }),
-  TRIBUTARY_RAW_WORKSPACES_TOPIC: TopicName('raw.workspaces', 'the raw workspaces topic name'),
-  TRIBUTARY_RAW_JOBS_TOPIC: TopicName('raw.enrichment-jobs', 'the raw enrichment-jobs topic name'),
-  TRIBUTARY_DLQ_WORKSPACES_TOPIC: TopicName('dlq.raw.workspaces', 'the workspaces dead-letter topic name'),
-  TRIBUTARY_DLQ_JOBS_TOPIC: TopicName(
-    'dlq.raw.enrichment-jobs',
-    'the enrichment-jobs dead-letter topic name',
-  ),
-  TRIBUTARY_POLLER_STATE_TOPIC: TopicName('_tributary.poller-state', 'the compacted poller state topic name'),
-  TRIBUTARY_METRICS_TOPIC: TopicName('_tributary.metrics', 'the metrics snapshot topic name'),
-  TRIBUTARY_WALKS_TOPIC: TopicName('_tributary.walks', 'the topic of the walk summaries (reconciliation)'),
 });
 export type PollersEnv = Static<typeof PollersEnv>;
 
 export interface ApiTopics {
   raw: string;
+  /** the dead-letter topic of the API's entries that fail validation (JSON, dlq.source.*) */
   dlq: string;
 }
 
@@ -109,6 +90,7 @@ export interface PollersOptions {
 
 export function pollersOptions(env: NodeJS.ProcessEnv = process.env): PollersOptions {
   const e = readEnv(PollersEnv, env);
+  const t = readTopology(env);
   try {
     new URL(e.TRIBUTARY_SOURCE_URL);
   } catch {
@@ -154,14 +136,11 @@ export function pollersOptions(env: NodeJS.ProcessEnv = process.env): PollersOpt
     groupId: `${e.TRIBUTARY_POLL_TRANSACTIONAL_ID_PREFIX}.owners`,
     sessionTimeoutMs: e.TRIBUTARY_POLL_SESSION_TIMEOUT_MS,
     topics: {
-      workspaces: { raw: e.TRIBUTARY_RAW_WORKSPACES_TOPIC, dlq: e.TRIBUTARY_DLQ_WORKSPACES_TOPIC },
-      'enrichment-jobs': {
-        raw: e.TRIBUTARY_RAW_JOBS_TOPIC,
-        dlq: e.TRIBUTARY_DLQ_JOBS_TOPIC,
-      },
-      state: e.TRIBUTARY_POLLER_STATE_TOPIC,
-      metrics: e.TRIBUTARY_METRICS_TOPIC,
-      walks: e.TRIBUTARY_WALKS_TOPIC,
+      workspaces: { raw: t.topics.rawWorkspaces, dlq: t.topics.sourceDlqWorkspaces },
+      'enrichment-jobs': { raw: t.topics.rawJobs, dlq: t.topics.sourceDlqJobs },
+      state: t.topics.pollerState,
+      metrics: t.topics.metrics,
+      walks: t.topics.walks,
     },
   };
 }

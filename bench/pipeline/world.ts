@@ -4,8 +4,8 @@ import type { Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { waitFor } from '../../common/wait-for.ts';
+import { readTopology, TOPIC_DECLARATIONS, type TopicKey, topicConfigs } from '../../contracts/topology.ts';
 import { migrate } from '../../infra/migrate.ts';
-import { TOPICS, topicConfigs } from '../../infra/topics.ts';
 import type { InfraOptions } from '../../runtime/endpoints.ts';
 
 /**
@@ -21,8 +21,12 @@ export interface RunNames {
   topics: {
     rawWorkspaces: string;
     rawJobs: string;
+    /** the pollers' dead letters (dlq.source.*) */
     dlqWorkspaces: string;
     dlqJobs: string;
+    /** bronze's dead letters (dlq.<raw topic>) */
+    bronzeDlqWorkspaces: string;
+    bronzeDlqJobs: string;
     gold: string;
     goldDlq: string;
     pollerState: string;
@@ -44,25 +48,29 @@ export interface RunNames {
   scratchCollection: string;
 }
 
-const SPECS = {
-  rawWorkspaces: 'raw.workspaces',
-  rawJobs: 'raw.enrichment-jobs',
-  dlqWorkspaces: 'dlq.raw.workspaces',
-  dlqJobs: 'dlq.raw.enrichment-jobs',
-  gold: 'gold.enrichment-jobs',
-  goldDlq: 'dlq.gold.enrichment-jobs',
-  pollerState: '_tributary.poller-state',
-  processorState: '_tributary.processor-state',
-  metrics: '_tributary.metrics',
-} as const;
+const SPECS: Record<keyof RunNames['topics'], TopicKey> = {
+  rawWorkspaces: 'rawWorkspaces',
+  rawJobs: 'rawJobs',
+  dlqWorkspaces: 'sourceDlqWorkspaces',
+  dlqJobs: 'sourceDlqJobs',
+  bronzeDlqWorkspaces: 'rawDlqWorkspaces',
+  bronzeDlqJobs: 'rawDlqJobs',
+  gold: 'gold',
+  goldDlq: 'goldDlq',
+  pollerState: 'pollerState',
+  processorState: 'processorState',
+  metrics: 'metrics',
+};
 
 /** The names of a new run, or of an earlier one (`run`, e.g. bench-1a2b3c4d) to clean up after. */
 export function runNames(env: NodeJS.ProcessEnv, run = `bench-${randomUUID().slice(0, 8)}`): RunNames {
   if (!/^bench-[0-9a-f]{8}$/.test(run))
     throw new Error(`${JSON.stringify(run)} is not a run id like bench-1a2b3c4d`);
   const id = run.replace('-', '_');
-  // dlq.<raw> and dlq.<gold> stay the dead-letter topics the consumers derive (dlqTopicOf)
-  const topics = Object.fromEntries(Object.entries(SPECS).map(([k, spec]) => [k, `${spec}.${run}`]));
+  // <declared name>.<run>: dlq.<raw> and dlq.<gold> stay the dead-letter topics the consumers derive (dlqTopicOf)
+  const topics = Object.fromEntries(
+    Object.entries(SPECS).map(([k, key]) => [k, `${TOPIC_DECLARATIONS[key].name}.${run}`]),
+  );
   return {
     run,
     topics: topics as RunNames['topics'],
@@ -75,7 +83,7 @@ export function runNames(env: NodeJS.ProcessEnv, run = `bench-${randomUUID().sli
     },
     benchGroup: (what) => `${run}.bench.${what}`,
     database: id,
-    mongoDatabase: env.TRIBUTARY_GOLD_MONGO_DATABASE ?? 'tributary',
+    mongoDatabase: readTopology(env).gold.mongo.database,
     collection: `${id}_gold`,
     scratchCollection: `${id}_ceiling`,
   };
@@ -152,8 +160,6 @@ export function runEnv(
       ? {
           TRIBUTARY_GATEWAY_HOST: '127.0.0.1',
           TRIBUTARY_GATEWAY_PORT: '0',
-          TRIBUTARY_GATEWAY_RAW_TOPICS: `${t.rawWorkspaces},${t.rawJobs}`,
-          TRIBUTARY_GATEWAY_DLQ_TOPICS: `${t.dlqWorkspaces},${t.dlqJobs},${t.goldDlq}`,
           TRIBUTARY_GATEWAY_LAG_GROUPS: Object.values(n.groups).join(','),
         }
       : {}),
@@ -168,10 +174,10 @@ export const MONGO_PATIENCE = { serverSelectionTimeoutMS: 120_000, connectTimeou
 
 export const randomToken = () => randomBytes(24).toString('hex');
 
-/** Creates the run's topics with the configs of infra/topics.ts, and waits for their leaders. */
+/** Creates the run's topics with the configs of contracts/topics.ts, and waits for their leaders. */
 export async function createRunTopics(admin: Admin, n: RunNames, partitions: number): Promise<void> {
-  const specs = Object.entries(SPECS).map(([k, spec]) => ({
-    ...TOPICS.find((t) => t.name === spec)!,
+  const specs = Object.entries(SPECS).map(([k, key]) => ({
+    ...TOPIC_DECLARATIONS[key],
     name: n.topics[k as keyof RunNames['topics']],
   }));
   await admin.createTopics({ topics: topicConfigs(partitions, specs), waitForLeaders: false });

@@ -38,7 +38,7 @@ export function registerRebuildGoldCommand(program: Command): void {
     .option('--raw-workspaces-topic <topic>', 'default: TRIBUTARY_RAW_WORKSPACES_TOPIC or raw.workspaces')
     .option('--raw-jobs-topic <topic>', 'default: TRIBUTARY_RAW_JOBS_TOPIC or raw.enrichment-jobs')
     .option('--gold-topic <topic>', 'default: TRIBUTARY_GOLD_TOPIC or gold.enrichment-jobs')
-    .option('--gold-table <schema.table>', 'default: TRIBUTARY_OPS_GOLD_TABLE or gold.enrichment_jobs')
+    .option('--gold-table <schema.table>', 'default: TRIBUTARY_GOLD_TABLE or gold.enrichment_jobs')
     .option('--mongo-database <name>', 'default: TRIBUTARY_GOLD_MONGO_DATABASE or tributary')
     .option('--mongo-collection <name>', 'default: TRIBUTARY_GOLD_MONGO_COLLECTION or enrichment_jobs')
     .action(async (o: RebuildFlags) => {

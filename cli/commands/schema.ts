@@ -35,14 +35,19 @@ export function registerSchemaCommand(program: Command): void {
             'enrichment-job': ops.topics.rawJobs,
             'enrichment-job-gold': ops.topics.gold,
           },
+          goldTable: ops.gold.table,
         });
-        console.log(o.json ? JSON.stringify(report, null, 2) : renderSchemaCheck(report, o.apply === true));
+        console.log(
+          o.json
+            ? JSON.stringify(report, null, 2)
+            : renderSchemaCheck(report, o.apply === true, ops.gold.table),
+        );
         if (!report.accepted) process.exitCode = 1;
       },
     );
 }
 
-export function renderSchemaCheck(r: SchemaCheckReport, apply: boolean): string {
+export function renderSchemaCheck(r: SchemaCheckReport, apply: boolean, goldTable: string): string {
   const out = [
     `subject ${r.subject} (${r.record}): ${r.latest ? `latest version ${r.latest.version} (id ${r.latest.id})` : 'no version yet'}, compatibility ${r.compatibilityLevel}`,
     r.registry.compatible
@@ -81,7 +86,8 @@ export function renderSchemaCheck(r: SchemaCheckReport, apply: boolean): string 
         : 'tables: none are written from this record',
     );
   }
-  if (r.tables.includes('gold.enrichment_jobs'))
+  // the gold record is also stored in MongoDB
+  if (r.tables.includes(goldTable))
     out.push('MongoDB: documents need no migration (new fields arrive with new records)');
   for (const n of r.notes) out.push(`note: ${n}`);
   out.push('');

@@ -1,11 +1,10 @@
 import { type Static, Type } from 'typebox';
 import { readEnv } from '../../common/env.ts';
+import { readTopology } from '../../contracts/topology.ts';
 import {
   ConsumerEnvProperties,
   type ConsumerTiming,
   consumerTiming,
-  defaultTopic,
-  dlqTopicOf,
   parseSubset,
 } from '../shared/options.ts';
 import { BRONZE_TOPIC_NAMES, type BronzeTopicName } from './tables.ts';
@@ -15,26 +14,6 @@ export const BronzeEnv = Type.Object({
   TRIBUTARY_BRONZE_TOPICS: Type.String({
     default: BRONZE_TOPIC_NAMES.join(','),
     description: `a comma-separated subset of ${BRONZE_TOPIC_NAMES.join(',')} (the raw topics this instance writes)`,
-  }),
-  TRIBUTARY_RAW_WORKSPACES_TOPIC: Type.String({
-    minLength: 1,
-    default: defaultTopic('raw.workspaces'),
-    description: 'the topic of raw workspace versions, e.g. raw.workspaces',
-  }),
-  TRIBUTARY_RAW_JOBS_TOPIC: Type.String({
-    minLength: 1,
-    default: defaultTopic('raw.enrichment-jobs'),
-    description: 'the topic of raw enrichment-job versions, e.g. raw.enrichment-jobs',
-  }),
-  TRIBUTARY_BRONZE_WORKSPACES_GROUP: Type.String({
-    minLength: 1,
-    default: 'tributary.bronze.workspaces',
-    description: 'the consumer group id of the workspaces bronze writer',
-  }),
-  TRIBUTARY_BRONZE_ENRICHMENT_JOBS_GROUP: Type.String({
-    minLength: 1,
-    default: 'tributary.bronze.enrichment-jobs',
-    description: 'the consumer group id of the enrichment-jobs bronze writer',
   }),
   TRIBUTARY_BRONZE_BATCH_SIZE: Type.Integer({
     minimum: 1,
@@ -75,29 +54,29 @@ export interface BronzeOptions {
 
 export function bronzeOptions(env: NodeJS.ProcessEnv): BronzeOptions {
   const e: Static<typeof BronzeEnv> = readEnv(BronzeEnv, env);
-  const all: Record<BronzeTopicName, Omit<BronzeTopicOptions, 'dlqTopic'>> = {
+  const t = readTopology(env);
+  const all: Record<BronzeTopicName, BronzeTopicOptions> = {
     workspaces: {
       name: 'workspaces',
-      topic: e.TRIBUTARY_RAW_WORKSPACES_TOPIC,
-      groupId: e.TRIBUTARY_BRONZE_WORKSPACES_GROUP,
+      topic: t.topics.rawWorkspaces,
+      dlqTopic: t.topics.rawDlqWorkspaces,
+      groupId: t.groups.bronzeWorkspaces,
     },
     'enrichment-jobs': {
       name: 'enrichment-jobs',
-      topic: e.TRIBUTARY_RAW_JOBS_TOPIC,
-      groupId: e.TRIBUTARY_BRONZE_ENRICHMENT_JOBS_GROUP,
+      topic: t.topics.rawJobs,
+      dlqTopic: t.topics.rawDlqJobs,
+      groupId: t.groups.bronzeJobs,
     },
   };
   return {
     topics: parseSubset('TRIBUTARY_BRONZE_TOPICS', e.TRIBUTARY_BRONZE_TOPICS, BRONZE_TOPIC_NAMES).map(
-      (n) => ({
-        ...all[n],
-        dlqTopic: dlqTopicOf(all[n].topic),
-      }),
+      (n) => all[n],
     ),
     batchSize: e.TRIBUTARY_BRONZE_BATCH_SIZE,
     maxBytesPerPartition: e.TRIBUTARY_BRONZE_MAX_BYTES_PER_PARTITION,
     partitionsConcurrently: e.TRIBUTARY_BRONZE_PARTITIONS_CONCURRENTLY,
     timing: consumerTiming(e),
-    metricsTopic: e.TRIBUTARY_METRICS_TOPIC,
+    metricsTopic: t.topics.metrics,
   };
 }

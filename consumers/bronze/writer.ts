@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { quoteQualified, splitQualified } from '../../common/pg-names.ts';
 import { LINEAGE_COLUMNS } from './tables.ts';
 
 export interface BronzeWriter {
@@ -31,8 +32,8 @@ export function createBronzeWriter(deps: {
   recordColumns: readonly string[];
 }): BronzeWriter {
   const columns = [...deps.recordColumns, ...LINEAGE_COLUMNS].map((c) => pg.escapeIdentifier(c)).join(', ');
-  const [schema, name] = deps.table.split('.') as [string, string];
-  const target = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`;
+  const [schema, name] = splitQualified(deps.table);
+  const target = quoteQualified(schema, name);
   const stage = pg.escapeIdentifier(`stage_${schema}_${name}`);
   const staged = new WeakSet<pg.PoolClient>();
   let direct = true;

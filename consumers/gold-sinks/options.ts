@@ -1,10 +1,10 @@
 import { type Static, Type } from 'typebox';
 import { readEnv } from '../../common/env.ts';
+import { goldSinkDlqTopic, readTopology } from '../../contracts/topology.ts';
 import {
   ConsumerEnvProperties,
   type ConsumerTiming,
   consumerTiming,
-  defaultTopic,
   parseSubset,
 } from '../shared/options.ts';
 
@@ -13,36 +13,11 @@ export type GoldSinkName = (typeof GOLD_SINK_NAMES)[number];
 
 export const GoldSinksEnv = Type.Object({
   ...ConsumerEnvProperties,
-  TRIBUTARY_GOLD_TOPIC: Type.String({
-    minLength: 1,
-    default: defaultTopic('gold.enrichment-jobs'),
-    description: 'the gold topic, e.g. gold.enrichment-jobs',
-  }),
-  TRIBUTARY_GOLD_POSTGRES_GROUP: Type.String({
-    minLength: 1,
-    default: 'tributary.gold.postgres',
-    description: 'the consumer group id of the Postgres gold sink',
-  }),
-  TRIBUTARY_GOLD_MONGO_GROUP: Type.String({
-    minLength: 1,
-    default: 'tributary.gold.mongo',
-    description: 'the consumer group id of the MongoDB gold sink',
-  }),
   TRIBUTARY_GOLD_BATCH_SIZE: Type.Integer({
     minimum: 1,
     maximum: 10_000,
     default: 1000,
     description: 'the most gold records written per database call (1-10000)',
-  }),
-  TRIBUTARY_GOLD_MONGO_DATABASE: Type.String({
-    minLength: 1,
-    default: 'tributary',
-    description: 'the MongoDB database of the gold collection',
-  }),
-  TRIBUTARY_GOLD_MONGO_COLLECTION: Type.String({
-    minLength: 1,
-    default: 'enrichment_jobs',
-    description: 'the MongoDB collection of gold documents',
   }),
   TRIBUTARY_GOLD_SINKS: Type.String({
     default: GOLD_SINK_NAMES.join(','),
@@ -52,8 +27,12 @@ export const GoldSinksEnv = Type.Object({
 
 export interface GoldSinksOptions {
   topic: string;
+  /** where a sink sends gold records it cannot decode or store: dlq.<gold topic> */
+  dlqTopic: string;
   groupIds: Record<GoldSinkName, string>;
   batchSize: number;
+  /** the Postgres gold table, schema.name */
+  table: string;
   mongo: { database: string; collection: string };
   /** the sinks the standalone process runs */
   sinks: GoldSinkName[];
@@ -63,13 +42,16 @@ export interface GoldSinksOptions {
 
 export function goldSinksOptions(env: NodeJS.ProcessEnv): GoldSinksOptions {
   const e: Static<typeof GoldSinksEnv> = readEnv(GoldSinksEnv, env);
+  const t = readTopology(env);
   return {
-    topic: e.TRIBUTARY_GOLD_TOPIC,
-    groupIds: { postgres: e.TRIBUTARY_GOLD_POSTGRES_GROUP, mongo: e.TRIBUTARY_GOLD_MONGO_GROUP },
+    topic: t.topics.gold,
+    dlqTopic: goldSinkDlqTopic(t),
+    groupIds: { postgres: t.groups.goldPostgres, mongo: t.groups.goldMongo },
     batchSize: e.TRIBUTARY_GOLD_BATCH_SIZE,
-    mongo: { database: e.TRIBUTARY_GOLD_MONGO_DATABASE, collection: e.TRIBUTARY_GOLD_MONGO_COLLECTION },
+    table: t.gold.table,
+    mongo: t.gold.mongo,
     sinks: parseSubset('TRIBUTARY_GOLD_SINKS', e.TRIBUTARY_GOLD_SINKS, GOLD_SINK_NAMES),
     timing: consumerTiming(e),
-    metricsTopic: e.TRIBUTARY_METRICS_TOPIC,
+    metricsTopic: t.topics.metrics,
   };
 }

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { quoteQualified } from '../../common/pg-names.ts';
 import { type GoldRecord, latestPerJob, positionWinsSql } from './version.ts';
 
 export interface GoldSink {
@@ -11,7 +12,7 @@ export interface GoldSink {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Column, Postgres array type, and value of each gold.enrichment_jobs column written by the sink. */
+/** Column, Postgres array type, and value of each gold table column written by the sink. */
 const COLUMNS: ReadonlyArray<readonly [string, string, (r: GoldRecord) => unknown]> = [
   ['job_id', 'uuid[]', (r) => r.value.job_id],
   ['workspace_id', 'uuid[]', (r) => r.value.workspace_id],
@@ -58,17 +59,12 @@ ON CONFLICT (job_id) DO UPDATE SET ${updates}
 WHERE ${positionWinsSql('EXCLUDED', 'g')}`;
 }
 
-export const GOLD_TABLE = 'gold.enrichment_jobs';
-/** The statement for gold.enrichment_jobs (infra/migrations/3000_gold.sql). */
-export const UPSERT_SQL = upsertSql(GOLD_TABLE);
-
 /**
- * `table` ('schema.name', default gold.enrichment_jobs) lets a rebuild or a test write the same way
- * to a table of the same shape; it is escaped, never interpolated raw.
+ * `table` is 'schema.name' (the topology's gold table, or a rebuild's shadow or a test's copy of the
+ * same shape); it is quoted, never interpolated raw.
  */
-export function createPostgresGoldSink(deps: { pool: pg.Pool; table?: string }): GoldSink {
-  const sql =
-    deps.table === undefined || deps.table === GOLD_TABLE ? UPSERT_SQL : upsertSql(qualified(deps.table));
+export function createPostgresGoldSink(deps: { pool: pg.Pool; table: string }): GoldSink {
+  const sql = upsertSql(quoteQualified(deps.table));
   return {
     async write(records) {
       if (records.length === 0) return 0;
@@ -78,12 +74,4 @@ export function createPostgresGoldSink(deps: { pool: pg.Pool; table?: string }):
       return res.rowCount ?? 0;
     },
   };
-}
-
-function qualified(table: string): string {
-  const parts = table.split('.');
-  if (parts.length !== 2 || parts.some((p) => p === '')) {
-    throw new Error(`gold table ${JSON.stringify(table)} is not of the form schema.name`);
-  }
-  return parts.map((p) => pg.escapeIdentifier(p)).join('.');
 }

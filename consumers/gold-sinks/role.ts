@@ -3,25 +3,16 @@ import type { RoleContext, RoleDefinition, RunningRole } from '../../runtime/rol
 import { consumerConfig } from '../shared/consumer-config.ts';
 import { createDeadLetterQueue } from '../shared/dead-letter.ts';
 import { closeInOrder, once } from '../shared/lifecycle.ts';
-import { dlqTopicOf } from '../shared/options.ts';
 import { createRoleClients } from '../shared/role-clients.ts';
 import { assertTopicsExist } from '../shared/topics-check.ts';
 import { createGoldConsumer } from './consumer.ts';
 import { createMongoGoldSink, type GoldDocument } from './mongo-sink.ts';
 import { type GoldSinkName, type GoldSinksOptions, goldSinksOptions } from './options.ts';
-import { createPostgresGoldSink, GOLD_TABLE, type GoldSink } from './postgres-sink.ts';
+import { createPostgresGoldSink, type GoldSink } from './postgres-sink.ts';
 
-/**
- * A gold sink role's options: the gold sinks' settings and the Postgres table. The table is here so
- * that rebuild-gold can start the role on its shadow table; it is not configurable yet (until the
- * topology names it, `GOLD_TABLE`).
- */
-export type GoldSinkRoleOptions = GoldSinksOptions & { table: string };
-
-const goldSinkRoleOptions = (env: NodeJS.ProcessEnv): GoldSinkRoleOptions => ({
-  ...goldSinksOptions(env),
-  table: GOLD_TABLE,
-});
+/** A gold sink role's options (the Postgres table among them, so rebuild-gold can name its shadow table). */
+export type GoldSinkRoleOptions = GoldSinksOptions;
+const goldSinkRoleOptions = goldSinksOptions;
 
 /** A store the gold topic is written to (opened with the role's clients, which close it). */
 interface SinkStore {
@@ -43,7 +34,7 @@ async function startGoldSink(
     metricsTopic: options.metricsTopic,
     logger,
   });
-  await assertTopicsExist(clients.kafka, [options.topic, dlqTopicOf(options.topic)]);
+  await assertTopicsExist(clients.kafka, [options.topic, options.dlqTopic]);
   const store = await openStore(ctx, options);
   const consumer = createGoldConsumer({
     sinkName,

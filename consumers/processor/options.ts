@@ -1,48 +1,17 @@
 import { type Static, Type } from 'typebox';
 import { readEnv } from '../../common/env.ts';
+import { readTopology } from '../../contracts/topology.ts';
 
-/** Settings of the stream processor (the join of workspaces and jobs into gold). */
+/**
+ * Settings of the stream processor (the join of workspaces and jobs into gold); its topic and group
+ * names come from the topology (contracts/topology.ts).
+ */
 export const ProcessorEnv = Type.Object({
-  TRIBUTARY_PROCESSOR_GROUP: Type.String({
-    default: 'tributary.processor',
-    minLength: 1,
-    description: 'a consumer group id',
-  }),
   TRIBUTARY_PROCESSOR_INSTANCE: Type.String({
     default: 'processor-0',
     pattern: '^[A-Za-z0-9._-]+$',
     description:
       'a name per processor instance (letters, digits, . _ -); since per-task transactional ids it only names the id of older versions (<group>.<instance>), whose open transaction is aborted at start',
-  }),
-  TRIBUTARY_RAW_WORKSPACES_TOPIC: Type.String({
-    default: 'raw.workspaces',
-    minLength: 1,
-    description: 'a topic name',
-  }),
-  TRIBUTARY_RAW_JOBS_TOPIC: Type.String({
-    default: 'raw.enrichment-jobs',
-    minLength: 1,
-    description: 'a topic name',
-  }),
-  TRIBUTARY_GOLD_TOPIC: Type.String({
-    default: 'gold.enrichment-jobs',
-    minLength: 1,
-    description: 'a topic name',
-  }),
-  TRIBUTARY_GOLD_DLQ_TOPIC: Type.String({
-    default: 'dlq.gold.enrichment-jobs',
-    minLength: 1,
-    description: 'a topic name',
-  }),
-  TRIBUTARY_PROCESSOR_STATE_TOPIC: Type.String({
-    default: '_tributary.processor-state',
-    minLength: 1,
-    description: 'a compacted topic with as many partitions as the raw topics',
-  }),
-  TRIBUTARY_METRICS_TOPIC: Type.String({
-    default: '_tributary.metrics',
-    minLength: 1,
-    description: 'a topic name',
   }),
   TRIBUTARY_PROCESSOR_SESSION_TIMEOUT_MS: Type.Integer({
     default: 30_000,
@@ -69,16 +38,17 @@ export interface ProcessorOptions {
 
 export function processorOptions(env: NodeJS.ProcessEnv): ProcessorOptions {
   const e: Static<typeof ProcessorEnv> = readEnv(ProcessorEnv, env);
+  const t = readTopology(env);
   return {
-    groupId: e.TRIBUTARY_PROCESSOR_GROUP,
-    legacyTransactionalId: `${e.TRIBUTARY_PROCESSOR_GROUP}.${e.TRIBUTARY_PROCESSOR_INSTANCE}`,
+    groupId: t.groups.processor,
+    legacyTransactionalId: `${t.groups.processor}.${e.TRIBUTARY_PROCESSOR_INSTANCE}`,
     topics: {
-      workspaces: e.TRIBUTARY_RAW_WORKSPACES_TOPIC,
-      jobs: e.TRIBUTARY_RAW_JOBS_TOPIC,
-      gold: e.TRIBUTARY_GOLD_TOPIC,
-      dlq: e.TRIBUTARY_GOLD_DLQ_TOPIC,
-      state: e.TRIBUTARY_PROCESSOR_STATE_TOPIC,
-      metrics: e.TRIBUTARY_METRICS_TOPIC,
+      workspaces: t.topics.rawWorkspaces,
+      jobs: t.topics.rawJobs,
+      gold: t.topics.gold,
+      dlq: t.topics.goldDlq,
+      state: t.topics.processorState,
+      metrics: t.topics.metrics,
     },
     maxBytesPerPartition: e.TRIBUTARY_PROCESSOR_MAX_BYTES_PER_PARTITION,
     sessionTimeoutMs: e.TRIBUTARY_PROCESSOR_SESSION_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { sendWithinLimits, type TopicLimits } from '../../common/kafka-limits.ts';
-import { dlqTopicOf } from './options.ts';
+import { dlqTopicOf } from '../../contracts/topology.ts';
 
 /** A message that cannot be processed, with where it came from and why. */
 export interface DeadLetter {

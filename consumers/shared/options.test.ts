@@ -4,7 +4,7 @@ import { bronzeOptions } from '../bronze/options.ts';
 import { goldSinksOptions } from '../gold-sinks/options.ts';
 
 describe('consumer options', () => {
-  it('defaults to the topics of infra/topics.ts and the documented groups', () => {
+  it('defaults to the topology’s topics and groups (contracts/topology.ts)', () => {
     const bronze = bronzeOptions({});
     expect(bronze.topics).toEqual([
       {
@@ -23,6 +23,8 @@ describe('consumer options', () => {
     const gold = goldSinksOptions({});
     expect(gold).toMatchObject({
       topic: 'gold.enrichment-jobs',
+      dlqTopic: 'dlq.gold.enrichment-jobs',
+      table: 'gold.enrichment_jobs',
       groupIds: { postgres: 'tributary.gold.postgres', mongo: 'tributary.gold.mongo' },
       mongo: { database: 'tributary', collection: 'enrichment_jobs' },
       sinks: ['postgres', 'mongo'],

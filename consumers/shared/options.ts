@@ -1,11 +1,10 @@
 import { Type } from 'typebox';
 import { ConfigError } from '../../common/errors.ts';
-import { TOPICS } from '../../infra/topics.ts';
 
 /**
- * Environment variables every consumer role of this folder shares (session and heartbeat timing,
- * the metrics topic). Each component's options.ts spreads these into its own TypeBox schema, so
- * there is still one readEnv call and one error message per component.
+ * Environment variables every consumer role of this folder shares (session and heartbeat timing).
+ * Each component's options.ts spreads these into its own TypeBox schema; topic and group names come
+ * from the topology (contracts/topology.ts).
  */
 export const ConsumerEnvProperties = {
   TRIBUTARY_CONSUMER_SESSION_TIMEOUT_MS: Type.Integer({
@@ -20,11 +19,6 @@ export const ConsumerEnvProperties = {
     maximum: 60_000,
     default: 3000,
     description: 'the consumer heartbeat interval in ms, at most a third of the session timeout',
-  }),
-  TRIBUTARY_METRICS_TOPIC: Type.String({
-    minLength: 1,
-    default: defaultTopic('_tributary.metrics'),
-    description: 'the topic metrics snapshots are published to, e.g. _tributary.metrics',
   }),
 };
 
@@ -48,17 +42,6 @@ export function consumerTiming(e: {
     sessionTimeoutMs: e.TRIBUTARY_CONSUMER_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: e.TRIBUTARY_CONSUMER_HEARTBEAT_INTERVAL_MS,
   };
-}
-
-/** A default topic name, checked against infra/topics.ts so the two cannot drift apart. */
-export function defaultTopic(name: string): string {
-  if (!TOPICS.some((t) => t.name === name)) throw new Error(`${name} is not declared in infra/topics.ts`);
-  return name;
-}
-
-/** The dead-letter topic of a topic: `dlq.<topic>`, as declared in infra/topics.ts for the defaults. */
-export function dlqTopicOf(topic: string): string {
-  return `dlq.${topic}`;
 }
 
 /** Parses a comma-separated subset of `allowed`, naming the field when a value is unknown. */

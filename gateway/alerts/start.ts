@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { describeError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
-import { quoteTable, readOnly } from '../analytics/db.ts';
+import { quoteQualified } from '../../common/pg-names.ts';
+import { readOnly } from '../analytics/db.ts';
 import type { LiveHub } from '../live/hub.ts';
 import type { MetricsAggregator } from '../live/metrics-aggregator.ts';
 import type { OffsetHistory } from '../live/offset-history.ts';
@@ -146,7 +147,7 @@ async function readFreshness(
     const { rows } = await c.query<{ rows: number; seconds: number | null }>(
       `SELECT count(*)::int AS rows,
               max(extract(epoch FROM written_at - greatest(job_updated_at, coalesce(workspace_updated_at, job_updated_at))))::float8 AS seconds
-         FROM ${quoteTable(table)}
+         FROM ${quoteQualified(table)}
         WHERE written_at > now() - interval '1 minute'`,
     );
     const r = rows[0]!;

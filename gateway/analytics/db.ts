@@ -43,11 +43,3 @@ export async function readOnly<T>(pool: pg.Pool, work: (client: Queryable) => Pr
     client.release(broken);
   }
 }
-
-/** `schema.table` from configuration, quoted part by part (the one identifier that is not a parameter). */
-export function quoteTable(name: string): string {
-  return name
-    .split('.')
-    .map((part) => pg.escapeIdentifier(part))
-    .join('.');
-}

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { quoteQualified } from '../../common/pg-names.ts';
 import type {
   Breakdown,
   BreakdownRow,
@@ -13,7 +14,7 @@ import type {
   WorkspaceSummary,
 } from '../schemas.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { type Queryable, quoteTable, readOnly } from './db.ts';
+import { type Queryable, readOnly } from './db.ts';
 import {
   type JobDbRow,
   type OutcomeRow,
@@ -71,7 +72,7 @@ const JOB_COLUMNS = `job_id, workspace_id, workspace_name, workspace_plan, works
   duration_ms::float8 AS duration_ms`;
 
 export function createAnalytics(deps: { pool: pg.Pool; table: string }): Analytics {
-  const t = quoteTable(deps.table);
+  const t = quoteQualified(deps.table);
   const tx = <T>(work: (c: Queryable) => Promise<T>) => readOnly(deps.pool, work);
 
   async function statusCounts(c: Queryable): Promise<StatusCounts> {

@@ -26,6 +26,12 @@ export interface KafkaWatchDeps {
   /** explicit groups; when empty, groups named `groupPrefix…` are discovered */
   groups: string[];
   groupPrefix: string;
+  /**
+   * groups watched besides the discovered ones when `groups` is empty: the pipeline's (the
+   * topology's), so a group renamed outside the prefix still shows; one that never committed shows
+   * nothing, as a discovered one
+   */
+  pipelineGroups?: string[];
   /** groups never watched (the gateway's own) */
   excludePrefix: string;
   listEveryMs?: number;
@@ -46,10 +52,10 @@ export async function createKafkaWatch(deps: KafkaWatchDeps): Promise<KafkaWatch
     existing = new Set(await admin.listTopics());
     if (deps.groups.length === 0) {
       const { groups: all } = await admin.listGroups();
-      groups = all
+      const discovered = all
         .map((g) => g.groupId)
-        .filter((g) => g.startsWith(deps.groupPrefix) && !g.startsWith(deps.excludePrefix))
-        .sort();
+        .filter((g) => g.startsWith(deps.groupPrefix) && !g.startsWith(deps.excludePrefix));
+      groups = [...new Set([...discovered, ...(deps.pipelineGroups ?? [])])].sort();
     }
     listedAt = now;
   }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { quoteTable } from '../analytics/db.ts';
+import { quoteQualified } from '../../common/pg-names.ts';
 import { type Landed, type RawRange, rangeParams, type WalkStatus } from './reconcile.ts';
 
 /**
@@ -48,7 +48,7 @@ export interface SummaryRow {
 }
 
 export function createWalkStore(pool: pg.Pool, opts: { goldTable: string }) {
-  const gold = quoteTable(opts.goldTable);
+  const gold = quoteQualified(opts.goldTable);
   return {
     async insertSummary(s: SummaryRow): Promise<void> {
       await pool.query(
@@ -127,7 +127,7 @@ export function createWalkStore(pool: pg.Pool, opts: { goldTable: string }) {
       const [p, first, last] = rangeParams(w.rawOffsets);
       const { rows } = await pool.query(
         `WITH r AS (SELECT * FROM unnest($2::int[], $3::bigint[], $4::bigint[]) AS r(p, lo, hi))
-         SELECT (SELECT count(*) FROM ${quoteTable(bronzeTable)} b JOIN r
+         SELECT (SELECT count(*) FROM ${quoteQualified(bronzeTable)} b JOIN r
                    ON b.partition = r.p AND b."offset" BETWEEN r.lo AND r.hi WHERE b.topic = $1)::int AS in_bronze,
                 (SELECT count(DISTINCT (d.source_partition, d.source_offset)) FROM ops.dead_letter_sources d JOIN r
                    ON d.source_partition = r.p AND d.source_offset BETWEEN r.lo AND r.hi
@@ -146,7 +146,7 @@ export function createWalkStore(pool: pg.Pool, opts: { goldTable: string }) {
         ? 'g.job_id = v.id AND g.job_updated_at = v.updated_at'
         : 'g.workspace_id = v.id AND g.workspace_updated_at = v.updated_at';
       const { rows } = await pool.query(
-        `WITH v AS (SELECT DISTINCT b.id, b.updated_at FROM ${quoteTable(bronzeTable)} b
+        `WITH v AS (SELECT DISTINCT b.id, b.updated_at FROM ${quoteQualified(bronzeTable)} b
                       JOIN unnest($2::int[], $3::bigint[], $4::bigint[]) AS r(p, lo, hi)
                         ON b.partition = r.p AND b."offset" BETWEEN r.lo AND r.hi
                      WHERE b.topic = $1)

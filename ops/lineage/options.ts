@@ -1,6 +1,5 @@
 import { type Static, Type } from 'typebox';
 import { readEnv } from '../../common/env.ts';
-import { dlqTopicOf } from '../../consumers/shared/options.ts';
 import { opsOptions } from '../options.ts';
 
 /**
@@ -55,7 +54,7 @@ export function lineageOptions(env: NodeJS.ProcessEnv): LineageOptions {
       rawWorkspaces: ops.topics.rawWorkspaces,
       gold: ops.topics.gold,
       dlqs: ops.topics.dlqs,
-      workspaceDlqs: [...new Set([ops.topics.pollerDlqs.workspaces, dlqTopicOf(ops.topics.rawWorkspaces)])],
+      workspaceDlqs: [...new Set([ops.topics.pollerDlqs.workspaces, ops.topics.bronzeDlqs.workspaces])],
     },
     goldTable: ops.gold.table,
     mongo: ops.gold.mongo,

@@ -1,5 +1,6 @@
 import type { Collection } from 'mongodb';
-import pg from 'pg';
+import type pg from 'pg';
+import { quoteQualified } from '../../common/pg-names.ts';
 import { ENRICHMENT_JOBS_TABLE, WORKSPACES_TABLE } from '../../consumers/bronze/tables.ts';
 import type { StoredRow } from './types.ts';
 
@@ -80,10 +81,7 @@ export interface GoldRow extends StoredRow {
 
 /** The gold row of the job (`table` is `schema.name` from configuration, escaped here). */
 export async function postgresGoldRow(db: Query, table: string, jobId: string): Promise<GoldRow | null> {
-  const quoted = table
-    .split('.')
-    .map((p) => pg.escapeIdentifier(p))
-    .join('.');
+  const quoted = quoteQualified(table);
   const { rows } = await db.query(
     `SELECT workspace_id::text AS workspace_id, status, source_partition, source_offset::text AS source_offset,
             written_at, job_updated_at, workspace_updated_at, created_at

@@ -3,9 +3,9 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import type pg from 'pg';
+import { quoteQualified as qualified } from '../../common/pg-names.ts';
 import { readRanges, wholeTopics } from '../../common/topic-reader.ts';
 import { recordHash, VOLATILE_FIELDS } from './content-hash.ts';
-import { qualified } from './shadow-stores.ts';
 
 /**
  * The content of a gold store as id → record hash (see content-hash.ts). Postgres hashes in SQL (its

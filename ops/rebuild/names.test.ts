@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shadowNames, splitTable } from './names.ts';
+import { shadowNames } from './names.ts';
 
 const target = {
   rawTopics: { workspaces: 'raw.workspaces', jobs: 'raw.enrichment-jobs' },
@@ -29,6 +29,6 @@ describe('shadowNames', () => {
   it('refuses table names Postgres would truncate', () => {
     expect(() => shadowNames({ ...target, table: `gold.${'x'.repeat(57)}` }, 'id')).toThrow(/at most 56/);
     expect(shadowNames({ ...target, table: `gold.${'x'.repeat(56)}` }, 'id').table).toHaveLength(5 + 63);
-    expect(() => splitTable('nodot')).toThrow(/schema-qualified/);
+    expect(() => shadowNames({ ...target, table: 'nodot' }, 'r1')).toThrow(/schema-qualified/);
   });
 });

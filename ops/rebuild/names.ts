@@ -1,4 +1,5 @@
-import { dlqTopicOf } from '../../consumers/shared/options.ts';
+import { splitQualified } from '../../common/pg-names.ts';
+import { dlqTopicOf } from '../../contracts/topology.ts';
 
 /**
  * What `tributary rebuild-gold` rebuilds (the current gold) and where it builds the shadow. The
@@ -36,7 +37,7 @@ const MAX_IDENTIFIER = 63; // Postgres truncates longer identifiers silently
 export function shadowNames(target: GoldTarget, runId: string): ShadowNames {
   const gold = `${target.goldTopic}.shadow-${runId}`;
   const table = `${target.table}_shadow`;
-  if (splitTable(table)[1].length > MAX_IDENTIFIER) {
+  if (splitQualified(table)[1].length > MAX_IDENTIFIER) {
     throw new Error(
       `table name ${target.table} is too long for a shadow table (at most ${MAX_IDENTIFIER - '_shadow'.length} characters after the schema)`,
     );
@@ -55,11 +56,4 @@ export function shadowNames(target: GoldTarget, runId: string): ShadowNames {
     table,
     collection: `${target.mongo.collection}_shadow`,
   };
-}
-
-/** `gold.enrichment_jobs` → ['gold', 'enrichment_jobs'] */
-export function splitTable(table: string): [schema: string, name: string] {
-  const [schema, name] = table.split('.');
-  if (!schema || !name) throw new Error(`${table} is not a schema-qualified table name`);
-  return [schema, name];
 }

@@ -1,17 +1,14 @@
 import type { Admin } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
-import pg from 'pg';
+import type pg from 'pg';
 import { TributaryError } from '../../common/errors.ts';
+import { quoteQualified as qualified } from '../../common/pg-names.ts';
 import { createTopicsReady, deleteTopicsGone } from '../../common/topic-admin.ts';
 import type { InfraOptions } from '../../runtime/endpoints.ts';
 import { deleteSubject } from '../subjects.ts';
-import { type GoldTarget, type ShadowNames, splitTable } from './names.ts';
+import type { GoldTarget, ShadowNames } from './names.ts';
 
 /** Creates and removes the shadow's topics, table and collection. */
-export const qualified = (table: string) => {
-  const [schema, name] = splitTable(table);
-  return `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`;
-};
 
 export async function tableExists(pool: pg.Pool, table: string): Promise<boolean> {
   const { rows } = await pool.query('SELECT to_regclass($1) IS NOT NULL AS exists', [qualified(table)]);

@@ -4,11 +4,10 @@ import type { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { TributaryError } from '../../common/errors.ts';
 import { createTopicLimits, sendWithinLimits } from '../../common/kafka-limits.ts';
+import { quoteQualified as qualified, splitQualified } from '../../common/pg-names.ts';
 import { registerValueSchema } from '../../common/registry.ts';
 import { UNKNOWN_OFFSET } from '../../consumers/gold-sinks/version.ts';
 import type { LatestRecord } from './gold-contents.ts';
-import { splitTable } from './names.ts';
-import { qualified } from './shadow-stores.ts';
 
 /**
  * Puts a rebuilt shadow gold in place of the current one, store by store.
@@ -22,7 +21,7 @@ import { qualified } from './shadow-stores.ts';
  * record of the real topic replaces each row, whatever its offset.
  */
 export async function swapPostgres(pool: pg.Pool, current: string, shadow: string): Promise<void> {
-  const [, name] = splitTable(current);
+  const [, name] = splitQualified(current);
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -38,12 +37,12 @@ export async function swapPostgres(pool: pg.Pool, current: string, shadow: strin
       });
     });
     await client.query(`ALTER TABLE ${qualified(shadow)} RENAME TO ${pg.escapeIdentifier(name)}`);
-    const [schema] = splitTable(current);
+    const [schema] = splitQualified(current);
     for (const [shape, shadowName] of after) {
       const original = before.get(shape);
       if (original && original !== shadowName) {
         await client.query(
-          `ALTER INDEX ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(shadowName)} RENAME TO ${pg.escapeIdentifier(original)}`,
+          `ALTER INDEX ${qualified(schema, shadowName)} RENAME TO ${pg.escapeIdentifier(original)}`,
         );
       }
     }

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../common/errors.ts';
 import { BRONZE_TABLES } from '../../consumers/bronze/tables.ts';
-import { GOLD_TABLE } from '../../consumers/gold-sinks/postgres-sink.ts';
 import type { InfraOptions } from '../../runtime/endpoints.ts';
 import { avroType, SCHEMA_NAMES, type SchemaName } from '../../schemas/index.ts';
 import { diffSchemas, type FieldChange, migrationSql, type Refusal, type TablePlan } from './diff.ts';
@@ -42,6 +41,8 @@ export interface SchemaCheckOptions {
   apply: boolean;
   migrationsDir: string;
   topics: Record<SchemaName, string>;
+  /** the topology's gold table (contracts/topology.ts), the table of enrichment-job-gold */
+  goldTable: string;
 }
 
 /** The pipeline record a full name is, if any. */
@@ -49,9 +50,9 @@ function knownSchema(fullName: string): SchemaName | undefined {
   return SCHEMA_NAMES.find((n) => avroType(n).name === fullName);
 }
 
-function tablesOf(name: SchemaName | undefined): string[] {
+function tablesOf(name: SchemaName | undefined, goldTable: string): string[] {
   if (name === undefined) return [];
-  if (name === 'enrichment-job-gold') return [GOLD_TABLE];
+  if (name === 'enrichment-job-gold') return [goldTable];
   return Object.values(BRONZE_TABLES)
     .filter((t) => t.schema === name)
     .map((t) => t.table);
@@ -102,7 +103,7 @@ export async function checkSchema(
       'name the subject to check against, e.g. --subject my-topic-value',
     );
   }
-  const tables = tablesOf(known);
+  const tables = tablesOf(known, opts.goldTable);
   const [latest, level] = await Promise.all([
     latestVersion(registry, subject),
     compatibilityLevel(registry, subject),

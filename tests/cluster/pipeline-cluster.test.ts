@@ -135,8 +135,6 @@ describe('pipeline on a three-broker cluster, two instances of every role', () =
       ...pipelineEnv(topics, source.url, { groups, collection, pollers: { TRIBUTARY_POLL_PAGE_SIZE: '50' } }),
       TRIBUTARY_STALL_AFTER_MS: '20000',
       TRIBUTARY_STALL_RESTART_MS: '45000',
-      TRIBUTARY_GATEWAY_RAW_TOPICS: `${topics.rawWorkspaces},${topics.rawJobs}`,
-      TRIBUTARY_GATEWAY_DLQ_TOPICS: `${topics.dlqWorkspaces},${topics.dlqJobs},${topics.goldDlq}`,
       TRIBUTARY_GATEWAY_LAG_GROUPS: Object.values(groups).join(','),
     };
     const specs = {} as Record<Instance, RoleSpec>;

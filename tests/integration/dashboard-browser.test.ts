@@ -23,6 +23,7 @@ import {
   type GoldRow,
   insertGoldRows,
   startTestGateway,
+  testTopologyEnv,
 } from '../../gateway/testing.ts';
 import { launchChromium } from '../support/browser.ts';
 import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
@@ -158,7 +159,12 @@ function colourPixels(page: Page, chart: string, rgb: [number, number, number]):
 
 describe('live dashboard in Chromium', () => {
   const kafka = createKafka(infra.kafka, uniqueName('dashboard-test'), testLogger);
-  const topics = { metrics: uniqueName('metrics'), raw: uniqueName('raw'), dlq: uniqueName('dlq') };
+  const topics = {
+    metrics: uniqueName('metrics'),
+    raw: uniqueName('raw'),
+    dlq: uniqueName('dlq'),
+    gold: uniqueName('gold'),
+  };
   const group = uniqueName('bronze-like');
   let admin: Admin;
   let producer: Producer;
@@ -199,10 +205,8 @@ describe('live dashboard in Chromium', () => {
     );
     env = {
       TRIBUTARY_ALERTS_FILE: rules,
-      TRIBUTARY_GATEWAY_GOLD_TABLE: gold.table,
-      TRIBUTARY_METRICS_TOPIC: topics.metrics,
-      TRIBUTARY_GATEWAY_RAW_TOPICS: topics.raw,
-      TRIBUTARY_GATEWAY_DLQ_TOPICS: topics.dlq,
+      TRIBUTARY_GOLD_TABLE: gold.table,
+      ...testTopologyEnv(topics),
       TRIBUTARY_GATEWAY_LAG_GROUPS: group,
     };
     gateway = await startTestGateway(infra, env);

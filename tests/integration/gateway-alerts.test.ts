@@ -11,7 +11,7 @@ import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import type { AlertsSnapshot } from '../../gateway/alerts/schemas.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
-import { startTestGateway } from '../../gateway/testing.ts';
+import { startTestGateway, testTopologyEnv } from '../../gateway/testing.ts';
 import {
   avroEncoder,
   createTopics,
@@ -144,10 +144,8 @@ describe('gateway alerts', () => {
         TRIBUTARY_ALERTS_FILE: rules,
         TRIBUTARY_GATEWAY_TICK_MS: '500',
         TRIBUTARY_GATEWAY_LAG_GROUPS: group,
-        TRIBUTARY_GOLD_TOPIC: topic,
-        TRIBUTARY_GATEWAY_RAW_TOPICS: '',
-        TRIBUTARY_GATEWAY_DLQ_TOPICS: dlq,
-        TRIBUTARY_METRICS_TOPIC: metricsTopicOf(topic),
+        // no raw topic of its own (one that does not exist), the sink's dead letters in dlq.<gold>
+        ...testTopologyEnv({ raw: uniqueName('no-raw'), gold: topic, dlq, metrics: metricsTopicOf(topic) }),
       });
       // the gateway sees the group caught up before anything happens
       await waitFor(

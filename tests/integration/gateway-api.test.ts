@@ -61,7 +61,7 @@ describe('gateway analytics API', () => {
     gold = await createGoldCopy(pool);
     ids = await insertGoldRows(pool, gold.table, ROWS);
     gateway = await startTestGateway(infra, {
-      TRIBUTARY_GATEWAY_GOLD_TABLE: gold.table,
+      TRIBUTARY_GOLD_TABLE: gold.table,
       TRIBUTARY_GATEWAY_LAG_GROUPS: 'none-watched',
       TRIBUTARY_GATEWAY_DASHBOARD_DIR: path.join(os.tmpdir(), `no-dashboard-${randomUUID()}`),
     });

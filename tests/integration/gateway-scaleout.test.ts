@@ -7,7 +7,7 @@ import type { MetricsSnapshot } from '../../common/metrics.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import type { ClientToServerEvents, LiveUpdate, ServerToClientEvents } from '../../gateway/events.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
-import { createGoldCopy, fixturePool, startTestGateway } from '../../gateway/testing.ts';
+import { createGoldCopy, fixturePool, startTestGateway, testTopologyEnv } from '../../gateway/testing.ts';
 import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { createTopics, dropTopics } from '../support/kafka.ts';
 
@@ -49,11 +49,8 @@ describe('gateway: two instances', () => {
     gold = await createGoldCopy(pool);
     for (let i = 0; i < 2; i++) {
       const gateway = await startTestGateway(infra, {
-        TRIBUTARY_GATEWAY_GOLD_TABLE: gold.table,
-        TRIBUTARY_METRICS_TOPIC: topics.metrics,
-        TRIBUTARY_GATEWAY_RAW_TOPICS: topics.raw,
-        TRIBUTARY_GOLD_TOPIC: topics.gold,
-        TRIBUTARY_GATEWAY_DLQ_TOPICS: topics.raw,
+        TRIBUTARY_GOLD_TABLE: gold.table,
+        ...testTopologyEnv({ raw: topics.raw, gold: topics.gold, dlq: topics.raw, metrics: topics.metrics }),
         TRIBUTARY_GATEWAY_LAG_GROUPS: uniqueName('none'),
       });
       gateways.push(gateway);

@@ -14,7 +14,13 @@ import {
   STAGES,
 } from '../../gateway/events.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
-import { createGoldCopy, fixturePool, insertGoldRows, startTestGateway } from '../../gateway/testing.ts';
+import {
+  createGoldCopy,
+  fixturePool,
+  insertGoldRows,
+  startTestGateway,
+  testTopologyEnv,
+} from '../../gateway/testing.ts';
 import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
 import { createTopics, dropTopics } from '../support/kafka.ts';
 
@@ -71,11 +77,8 @@ describe('gateway live socket', () => {
       { ...ws, status: 'queued', requested: 10, enriched: 0, createdAt: new Date() },
     ]);
     gateway = await startTestGateway(infra, {
-      TRIBUTARY_GATEWAY_GOLD_TABLE: gold.table,
-      TRIBUTARY_METRICS_TOPIC: topics.metrics,
-      TRIBUTARY_GATEWAY_RAW_TOPICS: topics.raw,
-      TRIBUTARY_GOLD_TOPIC: topics.data,
-      TRIBUTARY_GATEWAY_DLQ_TOPICS: topics.dlq,
+      TRIBUTARY_GOLD_TABLE: gold.table,
+      ...testTopologyEnv({ raw: topics.raw, gold: topics.data, dlq: topics.dlq, metrics: topics.metrics }),
       TRIBUTARY_GATEWAY_LAG_GROUPS: group,
       TRIBUTARY_GATEWAY_KPI_REFRESH_MS: '500',
     });
@@ -111,7 +114,10 @@ describe('gateway live socket', () => {
       })),
       lag: [],
       pollers: [],
-      deadLetters: [{ topic: topics.dlq, messages: 0, recentIncrease: 0 }],
+      // the test's dead-letter topic, and the consumers' dlq.<raw> and dlq.<gold> it never creates
+      deadLetters: [topics.dlq, `dlq.${topics.raw}`, `dlq.${topics.data}`]
+        .sort()
+        .map((topic) => ({ topic, messages: 0, recentIncrease: 0 })),
       unresolvedJobs: null,
       kpis: expect.objectContaining({
         statusCounts: { queued: 1, processing: 0, completed: 1, failed: 0, canceled: 0, total: 2 },
@@ -308,11 +314,12 @@ describe('gateway live socket', () => {
     );
     expect(lagged).toMatchObject({ topics: [topics.data], secondsAtLeast: false });
     expect(lagged.seconds).toBeLessThan(120);
-    await waitFor(() => latest()?.deadLetters[0]?.messages === 3, {
+    const letters = () => latest()?.deadLetters.find((d) => d.topic === topics.dlq);
+    await waitFor(() => letters()?.messages === 3, {
       timeoutMs: 30_000,
       what: '3 dead letters',
     });
-    expect(latest()?.deadLetters[0]).toEqual({ topic: topics.dlq, messages: 3, recentIncrease: 3 });
+    expect(letters()).toEqual({ topic: topics.dlq, messages: 3, recentIncrease: 3 });
     expect(
       client.live.some((u) => (u.stages.find((s) => s.stage === 'published')?.ratePerSec ?? 0) > 0),
     ).toBe(true);

@@ -246,6 +246,7 @@ describe('reset', () => {
           metrics: `${id}.metrics`,
           walks: `${id}.walks`,
           pollerDlqs: { workspaces: `${id}.dlq-ws`, jobs: `${id}.dlq-jobs` },
+          bronzeDlqs: { workspaces: `dlq.${rawTopic}`, jobs: `dlq.${id}.raw-jobs` },
           dlqs: [],
         },
         groups: {

@@ -54,9 +54,9 @@ beforeAll(async () => {
     TRIBUTARY_SOURCE_URL: source.url,
     TRIBUTARY_RAW_WORKSPACES_TOPIC: topics.rawWorkspaces,
     TRIBUTARY_RAW_JOBS_TOPIC: topics.rawJobs,
-    // like the defaults: the pollers' dead letters share the topic bronze's would go to
-    TRIBUTARY_DLQ_WORKSPACES_TOPIC: `dlq.${topics.rawWorkspaces}`,
-    TRIBUTARY_DLQ_JOBS_TOPIC: `dlq.${topics.rawJobs}`,
+    // the pollers' dead letters (JSON), apart from bronze's dlq.<raw topic> (Avro)
+    TRIBUTARY_DLQ_WORKSPACES_TOPIC: `${id}.dlq.source.workspaces`,
+    TRIBUTARY_DLQ_JOBS_TOPIC: `${id}.dlq.source.jobs`,
     TRIBUTARY_GOLD_TOPIC: topics.gold,
     TRIBUTARY_GOLD_DLQ_TOPIC: `${id}.dlq.gold`,
     TRIBUTARY_PROCESSOR_STATE_TOPIC: `${id}.processor-state`,

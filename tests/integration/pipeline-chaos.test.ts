@@ -126,8 +126,6 @@ describe('pipeline under chaos', () => {
       ...pipelineEnv(topics, source.url, { groups, collection, pollers: { TRIBUTARY_POLL_PAGE_SIZE: '50' } }),
       TRIBUTARY_STALL_AFTER_MS: '20000',
       TRIBUTARY_STALL_RESTART_MS: '45000',
-      TRIBUTARY_GATEWAY_RAW_TOPICS: `${topics.rawWorkspaces},${topics.rawJobs}`,
-      TRIBUTARY_GATEWAY_DLQ_TOPICS: `${topics.dlqWorkspaces},${topics.dlqJobs},${topics.goldDlq}`,
       TRIBUTARY_GATEWAY_LAG_GROUPS: Object.values(groups).join(','),
     };
     const specs: Record<RoleName, RoleSpec> = {
@@ -243,9 +241,15 @@ describe('pipeline under chaos', () => {
       await expectBronzeOnce(pool, source, topics, RECOVERY_MS);
       timeline.add('bronze holds every valid version once');
 
-      // Dead letters: the raw DLQs hold exactly the malformed versions (dead-lettered by the pollers;
-      // bronze would add to the same topics), and nothing valid went to the processor's DLQ.
-      const dead = await readCommitted(kafka, [topics.dlqWorkspaces, topics.dlqJobs, topics.goldDlq]);
+      // Dead letters: the pollers' DLQs hold exactly the malformed versions, and nothing valid went
+      // to bronze's DLQs or the processor's.
+      const dead = await readCommitted(kafka, [
+        topics.dlqWorkspaces,
+        topics.dlqJobs,
+        topics.bronzeDlqWorkspaces,
+        topics.bronzeDlqJobs,
+        topics.goldDlq,
+      ]);
       const byReason = (topic: string) => {
         const out: Record<string, number> = {};
         for (const r of dead.filter((d) => d.topic === topic)) {
@@ -254,7 +258,8 @@ describe('pipeline under chaos', () => {
         }
         return out;
       };
-      expect(byReason(topics.goldDlq), `${topics.goldDlq}: dead letters by reason`).toEqual({});
+      for (const topic of [topics.goldDlq, topics.bronzeDlqWorkspaces, topics.bronzeDlqJobs])
+        expect(byReason(topic), `${topic}: dead letters by reason`).toEqual({});
       for (const [api, topic] of [
         ['workspaces', topics.dlqWorkspaces],
         ['enrichment-jobs', topics.dlqJobs],

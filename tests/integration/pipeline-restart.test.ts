@@ -58,7 +58,13 @@ describe('pipeline restart', () => {
     await expectGoldEverywhere(run, expected, { timeoutMs: 180_000 });
     // nothing at all for any dead-letter topic of the run: offsets would count aborted writes too
     const { topics } = run;
-    for (const dlq of [topics.dlqWorkspaces, topics.dlqJobs, topics.goldDlq]) {
+    for (const dlq of [
+      topics.dlqWorkspaces,
+      topics.dlqJobs,
+      topics.bronzeDlqWorkspaces,
+      topics.bronzeDlqJobs,
+      topics.goldDlq,
+    ]) {
       expect(await topicEnd(run.admin, dlq), `${dlq} is empty`).toBe(0);
     }
     // bronze: every version of the source, once, across both runs

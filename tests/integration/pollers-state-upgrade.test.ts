@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
 import { waitFor } from '../../common/wait-for.ts';
-import { ensureTopics, TOPICS } from '../../infra/topics.ts';
+import { TOPIC_DECLARATIONS } from '../../contracts/topology.ts';
+import { ensureTopics } from '../../infra/topics.ts';
 import { pollersOptions } from '../../producers/options.ts';
 import { type RunningPollers, startPollers } from '../../producers/pollers.ts';
 import { serializeState } from '../../producers/state.ts';
@@ -69,7 +70,7 @@ describe('pollers: upgrading a one-partition state topic', () => {
       );
       expect((refused as TributaryError).fix).toMatch(/tributary infra up/);
 
-      const spec = TOPICS.find((t) => t.name === '_tributary.poller-state')!;
+      const spec = TOPIC_DECLARATIONS.pollerState;
       await ensureTopics(admin, infra.topicPartitions, [{ ...spec, name: legacy }]);
       const { topics: meta } = await admin.fetchTopicMetadata({ topics: [legacy] });
       expect(meta[0]?.partitions).toHaveLength(2);

@@ -60,8 +60,6 @@ describe('reconciliation per walk', () => {
       TRIBUTARY_WALKS_GROUP: `${group}.gateway.walks`,
       TRIBUTARY_WALKS_RECONCILE_MS: '300',
       TRIBUTARY_GATEWAY_PORT: '0',
-      TRIBUTARY_GATEWAY_RAW_TOPICS: `${topics.rawWorkspaces},${topics.rawJobs}`,
-      TRIBUTARY_GATEWAY_DLQ_TOPICS: `${topics.dlqWorkspaces},${topics.dlqJobs}`,
       TRIBUTARY_GATEWAY_LAG_GROUPS: `${group}.bronze.ws`,
     };
   });

@@ -4,7 +4,7 @@ import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger } from '../../common/logger.ts';
 import { createTopicsReady } from '../../common/topic-admin.ts';
 import { waitFor } from '../../common/wait-for.ts';
-import { TOPICS, topicConfigs } from '../../infra/topics.ts';
+import { TOPIC_DECLARATIONS, type TopicKey, topicConfigs } from '../../contracts/topology.ts';
 import {
   createMemoryWorld,
   type MockSourceHandle,
@@ -18,14 +18,18 @@ import { dropTopics } from './kafka.ts';
 
 /**
  * Integration-test helpers of the pollers: random topics created with the configs of
- * infra/topics.ts, the environment that points a poller at them, a real mock source, and a reader
+ * contracts/topics.ts, the environment that points a poller at them, a real mock source, and a reader
  * that returns *everything* committed to a topic (read_committed, up to its end offsets).
  */
 export interface PollerTopics {
   rawWorkspaces: string;
   rawJobs: string;
+  /** the pollers' dead letters (API entries, JSON) */
   dlqWorkspaces: string;
   dlqJobs: string;
+  /** bronze's dead letters of the raw topics (dlq.<raw topic>, Avro), for the tests that run bronze */
+  bronzeDlqWorkspaces: string;
+  bronzeDlqJobs: string;
   state: string;
   metrics: string;
   /** the walk summaries (producers/walks.ts) */
@@ -34,24 +38,25 @@ export interface PollerTopics {
   prefix: string;
 }
 
-const SPEC_OF: Record<Exclude<keyof PollerTopics, 'prefix'>, string> = {
-  rawWorkspaces: 'raw.workspaces',
-  rawJobs: 'raw.enrichment-jobs',
-  dlqWorkspaces: 'dlq.raw.workspaces',
-  dlqJobs: 'dlq.raw.enrichment-jobs',
-  state: '_tributary.poller-state',
-  metrics: '_tributary.metrics',
-  walks: '_tributary.walks',
+const SPEC_OF: Record<Exclude<keyof PollerTopics, 'prefix'>, TopicKey> = {
+  rawWorkspaces: 'rawWorkspaces',
+  rawJobs: 'rawJobs',
+  dlqWorkspaces: 'sourceDlqWorkspaces',
+  dlqJobs: 'sourceDlqJobs',
+  bronzeDlqWorkspaces: 'rawDlqWorkspaces',
+  bronzeDlqJobs: 'rawDlqJobs',
+  state: 'pollerState',
+  metrics: 'metrics',
+  walks: 'walks',
 };
 
 export async function createPollerTopics(admin: Admin, partitions: number): Promise<PollerTopics> {
   const id = uniqueName('t');
-  const names = Object.fromEntries(Object.entries(SPEC_OF).map(([k, spec]) => [k, `${spec}.${id}`])) as Omit<
-    PollerTopics,
-    'prefix'
-  >;
-  const specs = Object.entries(SPEC_OF).map(([k, spec]) => ({
-    ...TOPICS.find((t) => t.name === spec)!,
+  const names = Object.fromEntries(
+    Object.entries(SPEC_OF).map(([k, key]) => [k, `${TOPIC_DECLARATIONS[key].name}.${id}`]),
+  ) as Omit<PollerTopics, 'prefix'>;
+  const specs = Object.entries(SPEC_OF).map(([k, key]) => ({
+    ...TOPIC_DECLARATIONS[key],
     name: names[k as keyof typeof names],
   }));
   await createTopicsReady(admin, topicConfigs(partitions, specs));
