@@ -124,6 +124,7 @@ export async function startPollers(deps: {
         fenced.set(name, probe);
         void explainFence(name, err);
       },
+      transactionalId: transactionalId(options, name),
       createCommitter: () =>
         createPageCommitter({
           kafka,
