@@ -2,6 +2,7 @@ import { createKafka } from '../../common/kafka.ts';
 import { createRoleMetrics, startMetricsReporter } from '../../common/metrics.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
 import type { RoleDefinition } from '../../runtime/role.ts';
+import { closeInOrder } from '../shared/lifecycle.ts';
 import { processorOptions } from './options.ts';
 import { createStreamProcessor } from './processor.ts';
 
@@ -37,8 +38,13 @@ export const processorRole: RoleDefinition = {
       summary: `group ${options.groupId}, transactional ids ${options.groupId}.task-<partition>`,
       metrics: [metrics],
       async close() {
-        await processor.close();
-        await reporter.stop();
+        await closeInOrder(
+          [
+            ['processor', () => processor.close()],
+            ['metrics reporter', () => reporter.stop()],
+          ],
+          logger,
+        );
       },
     };
   },
