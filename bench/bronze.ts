@@ -28,6 +28,7 @@ import { LINEAGE_COLUMNS, WORKSPACES_TABLE } from '../consumers/bronze/tables.ts
 import { consumerConfig } from '../consumers/shared/consumer-config.ts';
 import { copyLine } from '../consumers/shared/copy-text.ts';
 import { createDeadLetterQueue } from '../consumers/shared/dead-letter.ts';
+import { HEADERS } from '../contracts/headers.ts';
 import { infraOptions } from '../runtime/endpoints.ts';
 import type { Workspace } from '../schemas/generated/types.ts';
 import { avroType } from '../schemas/index.ts';
@@ -93,9 +94,9 @@ async function fillTopic(schemaId: number): Promise<void> {
           key: w.id,
           value: Buffer.concat([header, type.toBuffer(w)]),
           headers: {
-            'tributary-source': 'bench',
-            'tributary-fetched-at': fetchedAt,
-            'tributary-request-id': run,
+            [HEADERS.source]: 'bench',
+            [HEADERS.fetchedAt]: fetchedAt,
+            [HEADERS.requestId]: run,
           },
         });
       }

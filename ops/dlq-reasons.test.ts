@@ -26,9 +26,9 @@ describe('ReasonTally', () => {
     expect(t.top(2)).toEqual([
       { pattern: 'requested_count is negative (N)', count: 2, example: 'requested_count is negative (-1)' },
       {
-        pattern: '(no tributary-dlq-reason header)',
+        pattern: '(no reason header)',
         count: 1,
-        example: '(no tributary-dlq-reason header)',
+        example: '(no reason header)',
       },
     ]);
   });

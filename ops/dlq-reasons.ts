@@ -21,7 +21,7 @@ export class ReasonTally {
   private readonly counts = new Map<string, ReasonCount>();
 
   add(reason: string | undefined): void {
-    const text = reason ?? '(no tributary-dlq-reason header)';
+    const text = reason ?? '(no reason header)';
     const pattern = reasonPattern(text);
     const entry = this.counts.get(pattern);
     if (entry) entry.count++;

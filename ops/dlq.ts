@@ -1,8 +1,8 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
 import { type OffsetRange, readRanges, wholeTopics } from '../common/topic-reader.ts';
-import { DLQ_GROUP_HEADER, DLQ_REASON_HEADER, DLQ_SOURCE_HEADER } from '../consumers/shared/dead-letter.ts';
-import { headerStrings, type ReadableRecord, readableRecord } from './decode.ts';
+import { positionText, readDeadLetter } from '../contracts/dead-letter.ts';
+import { type ReadableRecord, readableRecord } from './decode.ts';
 import { type ReasonCount, ReasonTally } from './dlq-reasons.ts';
 
 /**
@@ -19,8 +19,10 @@ export interface DeadLetterView extends ReadableRecord {
   reason: string | null;
   /** `<topic>/<partition>/<offset>` of the original record, when the writer recorded it */
   source: string | null;
-  /** the consumer group that dead-lettered it (bronze and gold sinks set it) */
+  /** who dead-lettered it: the consumer group, or the poller (older letters: bronze and sinks only) */
   group: string | null;
+  /** Kafka Connect's stage that refused it (VALUE_CONVERTER, TASK_PUT, TASK_POLL); null on older letters */
+  stage: string | null;
 }
 
 /** The dead-letter topics that exist: the configured ones and any other `dlq.*` topic. */
@@ -42,7 +44,7 @@ export async function summarizeDlq(
     await wholeTopics(deps.admin, [topic]),
     ({ message }) => {
       records++;
-      tally.add(headerStrings(message.headers)[DLQ_REASON_HEADER]);
+      tally.add(readDeadLetter(message.headers).reason ?? undefined);
       return undefined;
     },
     { timeoutMs: opts.timeoutMs },
@@ -63,11 +65,13 @@ export async function showDlq(
   const views: DeadLetterView[] = [];
   await readRanges(deps, ranges, async ({ partition, message }) => {
     const record = await readableRecord(deps.registry, topic, partition, message);
+    const letter = readDeadLetter(message.headers);
     views.push({
       ...record,
-      reason: record.headers[DLQ_REASON_HEADER] ?? null,
-      source: record.headers[DLQ_SOURCE_HEADER] ?? null,
-      group: record.headers[DLQ_GROUP_HEADER] ?? null,
+      reason: letter.reason,
+      source: letter.from && positionText(letter.from),
+      group: letter.writer,
+      stage: letter.stage,
     });
     return undefined;
   });

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
 import { estimateRecordBytes, recordBudget } from '../common/kafka-limits.ts';
+import { DEAD_LETTER_STAGES, deadLetter } from '../contracts/dead-letter.ts';
+import { HEADERS } from '../contracts/headers.ts';
 import type { ApiSpec } from './apis.ts';
 import { mapRecord, versionOf } from './mapper.ts';
 import type { ApiTopics } from './options.ts';
@@ -10,7 +12,8 @@ import { advance, type Cursor, type PageVersion, versionKey } from './state.ts';
 /**
  * Turns one fetched page into the messages of its transaction (minus the state message, which the
  * poller adds): versions already published are dropped, valid records are Avro-encoded for the raw
- * topic, the others go to the dead-letter topic as raw JSON with the reason.
+ * topic, the others go to the dead-letter topic as the API's JSON entry with the reason
+ * (contracts/dead-letter.ts, stage TASK_POLL).
  */
 export interface BuiltPage {
   /** raw and DLQ messages; empty when every version in the page was already published */
@@ -32,20 +35,9 @@ export interface PageContext {
   overlapMs: number;
   /** the broker's max.message.bytes of a topic: a record over it goes to the DLQ, truncated */
   maxMessageBytes: (topic: string) => number;
+  /** who writes the dead letters (their connector-name header): the poller's transactional id */
+  writer: string;
 }
-
-export const HEADERS = {
-  source: 'tributary-source',
-  fetchedAt: 'tributary-fetched-at',
-  requestId: 'tributary-request-id',
-  dlqReason: 'tributary-dlq-reason',
-  /** the version key (id@updated_at, or a content hash) a restarted poller dedupes the window by */
-  version: 'tributary-version',
-  /** the updated_at (epoch ms) the version is remembered by in the overlap window */
-  versionAt: 'tributary-version-at',
-  /** set on a dead letter whose value was cut to fit the topic: the original size in bytes */
-  truncated: 'tributary-dlq-truncated',
-} as const;
 
 export async function buildPage(
   ctx: PageContext,
@@ -76,18 +68,15 @@ export async function buildPage(
       [HEADERS.version]: versions[i]!.key,
       [HEADERS.versionAt]: String(at[n]),
     };
-    const deadLetter = (reason: string) => {
+    const refuse = (reason: string) => {
+      const entryJson = JSON.stringify(entry) ?? 'null';
       dlq.push(
-        fitted(
-          { key: versions[i]?.id ?? null, value: JSON.stringify(entry) ?? 'null', headers },
-          reason,
-          dlqBudget,
-        ),
+        fitted({ key: versions[i]?.id ?? null, value: entryJson, headers }, reason, ctx.writer, dlqBudget),
       );
     };
     const mapped = mapRecord<Record<string, unknown>>(ctx.api.schema, entry);
     if (!mapped.ok) {
-      deadLetter(mapped.reasons.join('; '));
+      refuse(mapped.reasons.join('; '));
       continue;
     }
     const record = {
@@ -96,7 +85,7 @@ export async function buildPage(
       headers,
     };
     const size = estimateRecordBytes(record);
-    if (size > rawBudget) deadLetter(`record of ${size} bytes exceeds the limit of ${ctx.topics.raw}`);
+    if (size > rawBudget) refuse(`record of ${size} bytes exceeds the limit of ${ctx.topics.raw}`);
     else raw.push(record);
   }
   const batches: TopicMessages[] = [];
@@ -116,14 +105,15 @@ export async function buildPage(
  * A dead letter with its reason, its value cut to fit the topic when it would not: such a letter
  * loses nothing the source does not still have, and says the original size.
  */
-function fitted(letter: Message & { headers: IHeaders }, reason: string, budget: number): Message {
-  const withReason = { ...letter, headers: { ...letter.headers, [HEADERS.dlqReason]: reason } };
-  const over = estimateRecordBytes(withReason) - budget;
-  if (over <= 0) return withReason;
-  const value = Buffer.from(String(letter.value));
-  return {
-    ...withReason,
-    value: value.subarray(0, Math.max(0, value.length - over - 1024)),
-    headers: { ...withReason.headers, [HEADERS.truncated]: String(value.length) },
-  };
+function fitted(entry: Message, reason: string, writer: string, budget: number): Message {
+  const letter = (message: Message, truncatedFrom?: number) =>
+    deadLetter({ message, reason, stage: DEAD_LETTER_STAGES.polled, writer, truncatedFrom });
+  const whole = letter(entry);
+  const over = estimateRecordBytes(whole) - budget;
+  if (over <= 0) return whole;
+  const value = Buffer.from(String(entry.value));
+  return letter(
+    { ...entry, value: value.subarray(0, Math.max(0, value.length - over - 1024)) },
+    value.length,
+  );
 }

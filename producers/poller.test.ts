@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../common/logger.ts';
 import { createRoleMetrics } from '../common/metrics.ts';
 import { waitFor } from '../common/wait-for.ts';
+import { readDeadLetter } from '../contracts/dead-letter.ts';
+import { HEADERS } from '../contracts/headers.ts';
 import { type FakeSource, type FakeVersion, startFakeSource } from '../tests/support/poller-fake-source.ts';
 import { createFakeKafka, type FakeKafka } from '../tests/support/poller-fakes.ts';
 import { APIS } from './apis.ts';
@@ -33,6 +35,7 @@ function start(): Poller {
     topics: { raw: 'raw', dlq: 'dlq' },
     source: createSourceClient({ baseUrl: source.url, timeoutMs: 2000 }),
     createCommitter: kafka.createCommitter,
+    transactionalId: 'tributary.poller.workspaces',
     stateStore: kafka.stateStore,
     limits: { load: async () => {}, maxMessageBytes: () => 1_048_588 },
     prepareEncoder: async () => async (record) => Buffer.from(JSON.stringify(record)),
@@ -88,10 +91,12 @@ describe('poller loop', () => {
     await wait(() => published().length === 2, 'the valid records');
     const [dead] = kafka.messages('dlq');
     expect(JSON.parse(String(dead!.value))).toMatchObject({ plan: 'platinum' });
-    expect(String(dead!.headers!['tributary-dlq-reason'])).toMatch(/^plan: "platinum" is not a valid enum/);
+    const context = readDeadLetter(dead!.headers);
+    expect(context.reason).toMatch(/^plan: "platinum" is not a valid enum/);
+    expect(context).toMatchObject({ stage: 'TASK_POLL', writer: 'tributary.poller.workspaces', from: null });
     expect(dead!.headers).toMatchObject({
-      'tributary-source': 'workspaces',
-      'tributary-request-id': 'req-1',
+      [HEADERS.source]: 'workspaces',
+      [HEADERS.requestId]: 'req-1',
     });
     expect(kafka.messages('dlq')).toHaveLength(1);
   });

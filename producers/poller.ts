@@ -26,6 +26,8 @@ export interface PollerDeps {
   source: SourceClient;
   /** a new, unopened committer (each has its own producer with the poller's transactional id) */
   createCommitter: () => PageCommitter;
+  /** the poller's transactional id: its dead letters name it as their writer */
+  transactionalId: string;
   stateStore: StateStore;
   /** max.message.bytes of the topics (loaded for this poller's topics when a session opens) */
   limits: TopicLimits;
@@ -149,6 +151,7 @@ export function createPoller(deps: PollerDeps): Poller {
           encode: s.encode,
           overlapMs: deps.overlapMs,
           maxMessageBytes: (t) => deps.limits.maxMessageBytes(t),
+          writer: deps.transactionalId,
         },
         s.cursor,
         page,

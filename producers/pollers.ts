@@ -150,6 +150,7 @@ async function runPollers(
         fenced.set(name, probe);
         void explainFence(name, err);
       },
+      transactionalId: transactionalId(options, name),
       createCommitter: () =>
         createPageCommitter({
           kafka,

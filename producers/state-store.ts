@@ -3,9 +3,9 @@ import type { Kafka, Message } from 'kafkajs';
 import { RemoteError } from '../common/errors.ts';
 import { type OffsetRange, readRanges } from '../common/topic-reader.ts';
 import { waitFor } from '../common/wait-for.ts';
+import { HEADERS } from '../contracts/headers.ts';
 import { isApiName } from './apis.ts';
 import { apiPartition } from './ownership.ts';
-import { HEADERS } from './page.ts';
 import {
   type Cursor,
   initialCursor,

@@ -4,6 +4,7 @@ import { describeError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { waitFor } from '../common/wait-for.ts';
+import { HEADERS } from '../contracts/headers.ts';
 import type { ApiName } from './apis.ts';
 import type { ApiTopics } from './options.ts';
 import type { Cursor } from './state.ts';
@@ -223,7 +224,7 @@ export function createWalkRecorder(deps: {
             {
               key: summary.api,
               value: JSON.stringify(summary),
-              headers: { 'tributary-walk-id': summary.walkId },
+              headers: { [HEADERS.walkId]: summary.walkId },
             },
           ],
         };

@@ -17,6 +17,7 @@ import { WaitTimeoutError, waitFor } from '../common/wait-for.ts';
 import { bronzeOptions } from '../consumers/bronze/options.ts';
 import { goldSinksOptions } from '../consumers/gold-sinks/options.ts';
 import { processorOptions } from '../consumers/processor/options.ts';
+import { readDeadLetter } from '../contracts/dead-letter.ts';
 import { openOpsClients } from '../ops/clients.ts';
 import { type GroupLag, groupLag } from '../ops/lag.ts';
 import { pollersOptions } from '../producers/options.ts';
@@ -152,7 +153,7 @@ try {
     const reasons: Record<string, number> = {};
     await readRanges(clients, await wholeTopics(clients.admin, [processor.topics.dlq]), ({ message }) => {
       if (Number(message.timestamp) < since) return undefined;
-      const reason = message.headers?.['tributary-dlq-reason']?.toString() ?? '(no reason)';
+      const reason = readDeadLetter(message.headers).reason ?? '(no reason)';
       reasons[reason] = (reasons[reason] ?? 0) + 1;
       return undefined;
     });

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
+import { HEADERS } from '../../contracts/headers.ts';
 import { positiveInt } from '../../ops/cli-support.ts';
 import { type OpsClients, openOpsClients } from '../../ops/clients.ts';
 import { valueText } from '../../ops/decode.ts';
@@ -56,7 +57,7 @@ export function registerDlqCommand(program: Command): void {
           console.log(`${r.partition}/${r.offset} ${r.timestamp} key=${r.key ?? '(null)'}`);
           console.log(`  reason: ${r.reason ?? '(none)'}`);
           console.log(
-            `  source: ${r.source ?? r.headers['tributary-source'] ?? '(unknown)'}${r.group ? ` (group ${r.group})` : ''}`,
+            `  source: ${r.source ?? r.headers[HEADERS.source] ?? '(unknown)'}${r.group ? ` (by ${r.group})` : ''}${r.stage ? `, stage ${r.stage}` : ''}`,
           );
           console.log(`  value:  ${valueText(r.value).slice(0, 500)}`);
         }

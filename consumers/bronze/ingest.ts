@@ -1,17 +1,14 @@
 import type { RoleMetrics } from '../../common/metrics.ts';
+import { DEAD_LETTER_STAGES } from '../../contracts/dead-letter.ts';
+import { HEADERS, headerText } from '../../contracts/headers.ts';
 import type { AvroDecoder } from '../shared/avro-decoder.ts';
 import type { Chunk } from '../shared/batch-consumer.ts';
 import { copyLine } from '../shared/copy-text.ts';
 import type { DeadLetter, DeadLetterQueue } from '../shared/dead-letter.ts';
-import { headerIsoTimestamp, headerText, kafkaTimestampIso } from '../shared/headers.ts';
+import { headerIsoTimestamp, kafkaTimestampIso } from '../shared/headers.ts';
 import { storeCall } from '../shared/store-call.ts';
 import type { BronzeTable } from './tables.ts';
 import type { BronzeWriter } from './writer.ts';
-
-/** Headers the pollers put on every raw record. */
-export const SOURCE_HEADER = 'tributary-source';
-export const FETCHED_AT_HEADER = 'tributary-fetched-at';
-export const REQUEST_ID_HEADER = 'tributary-request-id';
 
 export interface BronzeMetrics {
   rowsWritten(topic: string, n: number): void;
@@ -66,7 +63,13 @@ export function createBronzeIngest<T>(deps: {
     for (const message of messages) {
       const decoded = decoder.decode(message.value);
       if (!decoded.ok) {
-        letters.push({ topic, partition, message, reason: decoded.reason });
+        letters.push({
+          topic,
+          partition,
+          message,
+          reason: decoded.reason,
+          stage: DEAD_LETTER_STAGES.undecodable,
+        });
         continue;
       }
       try {
@@ -79,14 +82,21 @@ export function createBronzeIngest<T>(deps: {
             message.offset,
             kafkaTimestampIso(message.timestamp),
             decoded.schemaId,
-            headerText(h, SOURCE_HEADER),
-            headerText(h, REQUEST_ID_HEADER),
-            headerIsoTimestamp(h, FETCHED_AT_HEADER),
+            headerText(h, HEADERS.source),
+            headerText(h, HEADERS.requestId),
+            headerIsoTimestamp(h, HEADERS.fetchedAt),
           ]),
         );
       } catch (err) {
         // A value Avro accepts but Postgres would reject (not a UUID, NUL in text, year 10000…).
-        letters.push({ topic, partition, message, reason: `cannot be stored: ${(err as Error).message}` });
+        letters.push({
+          topic,
+          partition,
+          message,
+          reason: `cannot be stored: ${(err as Error).message}`,
+          stage: DEAD_LETTER_STAGES.refused,
+          errorClass: (err as Error).name,
+        });
       }
     }
     const written = await storeCall('Postgres', () => writer.write(lines));

@@ -3,6 +3,7 @@ import type { Consumer } from 'kafkajs';
 import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
+import { DEAD_LETTER_STAGES } from '../../contracts/dead-letter.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { avroType } from '../../schemas/index.ts';
 import { createAvroDecoder } from '../shared/avro-decoder.ts';
@@ -19,8 +20,8 @@ const STORE_NAMES: Record<GoldSinkName, string> = { postgres: 'Postgres', mongo:
 /**
  * One gold sink: the gold topic, one consumer group, one store. Each chunk is decoded, reduced to
  * the latest record per job, and written with the rule of version.ts; its offsets are committed
- * after the write. A gold value that cannot be decoded goes to `dlq.<gold topic>` (with a
- * tributary-dlq-group header naming the sink); a tombstone is skipped: the processor never deletes
+ * after the write. A gold value that cannot be decoded or stored goes to `dlq.<gold topic>` (its
+ * connector-name header names the sink's group); a tombstone is skipped: the processor never deletes
  * jobs, and a tombstone carries no version to guard a delete with.
  */
 export function createGoldConsumer(deps: {
@@ -71,14 +72,27 @@ export function createGoldConsumer(deps: {
         if (message.value === null) continue;
         const decoded = decoder.decode(message.value);
         if (!decoded.ok) {
-          letters.push({ topic, partition, message, reason: decoded.reason });
+          letters.push({
+            topic,
+            partition,
+            message,
+            reason: decoded.reason,
+            stage: DEAD_LETTER_STAGES.undecodable,
+          });
           continue;
         }
         try {
           assertStorable(decoded.value);
           records.push({ value: decoded.value, partition, offset: message.offset });
         } catch (err) {
-          letters.push({ topic, partition, message, reason: `cannot be stored: ${(err as Error).message}` });
+          letters.push({
+            topic,
+            partition,
+            message,
+            reason: `cannot be stored: ${(err as Error).message}`,
+            stage: DEAD_LETTER_STAGES.refused,
+            errorClass: (err as Error).name,
+          });
         }
       }
       const latest = latestPerJob(records);

@@ -10,7 +10,9 @@ import { registerValueSchema } from '../../common/registry.ts';
 import type { EnrichmentJob, Workspace } from '../../schemas/generated/types.ts';
 import { avroType } from '../../schemas/index.ts';
 import { createAvroDecoder } from '../shared/avro-decoder.ts';
-import { applyBatch, type BatchOutput } from './apply-batch.ts';
+import { consumerConfig } from '../shared/consumer-config.ts';
+import { closeInOrder } from '../shared/lifecycle.ts';
+import { applyBatch, type BatchOutput, type DecodedBatch } from './apply-batch.ts';
 import { restoreState } from './changelog.ts';
 import type { JoinState } from './join-state.ts';
 import type { ProcessorOptions } from './options.ts';
@@ -100,14 +102,16 @@ export function createStreamProcessor(deps: {
     logger,
     probe,
     create: (): Consumer =>
-      kafka.consumer({
-        groupId: options.groupId,
-        readUncommitted: false,
-        maxBytesPerPartition: options.maxBytesPerPartition,
-        sessionTimeout: options.sessionTimeoutMs,
-        partitionAssigners: [taskAssigner],
-        heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
-      }),
+      kafka.consumer(
+        consumerConfig(
+          options.groupId,
+          {
+            sessionTimeoutMs: options.sessionTimeoutMs,
+            heartbeatIntervalMs: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+          },
+          { maxBytesPerPartition: options.maxBytesPerPartition, partitionAssigners: [taskAssigner] },
+        ),
+      ),
     onCrash: (err) => {
       forgetStates(`consumer crashed: ${describeError(err)}`);
       memberId = undefined;
@@ -229,19 +233,14 @@ export function createStreamProcessor(deps: {
       seek(floor);
       return 'moved';
     }
-    // One registry request per new schema id, then synchronous decoding; a registry that cannot be
-    // reached throws a retriable error here, before any state changes (the batch is redelivered),
-    // instead of dead-lettering valid records as undecodable.
-    const decoder = batch.topic === topics.workspaces ? decoders.workspace : decoders.job;
-    await decoder.prepare(batch.messages.map((m) => m.value));
-    const decoded = batch.messages.map((m) => decoder.decode(m.value));
+    const input = await decodeBatch(batch);
     try {
       const { gold, changelog, dlq } = applyBatch({
         batch,
-        decoded,
+        input,
         state,
-        isWorkspaceTopic: batch.topic === topics.workspaces,
         processedAt: now(),
+        writer: options.groupId,
       });
       await commitBatch(batch, gold, changelog, dlq);
       goldTotal.inc(gold.length);
@@ -260,6 +259,21 @@ export function createStreamProcessor(deps: {
         unresolved.set([...states.values()].reduce((n, s) => n + s.unresolvedJobs(), 0));
       }
     }
+  }
+
+  /**
+   * One registry request per new schema id, then synchronous decoding with the reader schema of the
+   * batch's topic; a registry that cannot be reached throws a retriable error here, before any state
+   * changes (the batch is redelivered), instead of dead-lettering valid records as undecodable.
+   */
+  async function decodeBatch(batch: Batch): Promise<DecodedBatch> {
+    const values = batch.messages.map((m) => m.value);
+    if (batch.topic === topics.workspaces) {
+      await decoders.workspace.prepare(values);
+      return { kind: 'workspaces', decoded: values.map((v) => decoders.workspace.decode(v)) };
+    }
+    await decoders.job.prepare(values);
+    return { kind: 'jobs', decoded: values.map((v) => decoders.job.decode(v)) };
   }
 
   /** One transaction: the batch's output, its changelog entries and its consumed offset. */
@@ -311,9 +325,16 @@ export function createStreamProcessor(deps: {
       await kept.start();
     },
     async close() {
-      await kept.close();
-      await tasks.close();
-      await admin.disconnect();
+      // The consumer first: it finishes the batch in flight (its transaction commits) before leaving;
+      // the task producers and the admin close even when it could not leave cleanly.
+      await closeInOrder(
+        [
+          ['consumer', () => kept.close()],
+          ['task producers', () => tasks.close()],
+          ['admin', () => admin.disconnect()],
+        ],
+        logger,
+      );
     },
   };
 }

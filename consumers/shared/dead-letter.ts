@@ -1,18 +1,19 @@
-import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import type { KafkaMessage, Producer } from 'kafkajs';
 import { sendWithinLimits, type TopicLimits } from '../../common/kafka-limits.ts';
+import { type DeadLetterStage, deadLetter } from '../../contracts/dead-letter.ts';
 import { dlqTopicOf } from '../../contracts/topology.ts';
 
-/** A message that cannot be processed, with where it came from and why. */
+/** A message that cannot be processed, with where it came from, why, and which step refused it. */
 export interface DeadLetter {
   topic: string;
   partition: number;
   message: KafkaMessage;
   reason: string;
+  /** VALUE_CONVERTER when it cannot be decoded, TASK_PUT when the store cannot take it */
+  stage: DeadLetterStage;
+  /** the class of the error that refused it, when an error did */
+  errorClass?: string;
 }
-
-export const DLQ_REASON_HEADER = 'tributary-dlq-reason';
-export const DLQ_SOURCE_HEADER = 'tributary-dlq-source';
-export const DLQ_GROUP_HEADER = 'tributary-dlq-group';
 
 export interface DeadLetterQueue {
   /** Resolves once every letter is acknowledged by all in-sync replicas. */
@@ -20,10 +21,11 @@ export interface DeadLetterQueue {
 }
 
 /**
- * Sends undecodable messages to `dlq.<topic>` unchanged (key, value, headers) plus headers saying
- * why and from where (`<topic>/<partition>/<offset>`), so they can be inspected and replayed.
- * Callers send before committing the source offset: a crash in between re-sends the letter
- * (at-least-once; duplicates carry the same tributary-dlq-source) but never loses it.
+ * Sends messages that cannot be processed to `dlq.<topic>` unchanged (key, value, headers) with the
+ * dead-letter headers of contracts/dead-letter.ts (where from, the group, the stage, why), so they
+ * can be inspected and replayed. Callers send before committing the source offset: a crash in
+ * between re-sends the letter (at-least-once; duplicates name the same source position) but never
+ * loses it.
  */
 export function createDeadLetterQueue(deps: {
   producer: Producer;
@@ -43,26 +45,20 @@ export function createDeadLetterQueue(deps: {
       }
       const batches = [...byTopic].map(([topic, ls]) => ({
         topic,
-        messages: ls.map((l) => ({
-          key: l.message.key,
-          value: l.message.value,
-          headers: {
-            ...copyHeaders(l.message.headers),
-            [DLQ_REASON_HEADER]: l.reason,
-            [DLQ_SOURCE_HEADER]: `${l.topic}/${l.partition}/${l.message.offset}`,
-            [DLQ_GROUP_HEADER]: deps.groupId,
-          },
-        })),
+        messages: ls.map((l) =>
+          deadLetter({
+            message: l.message,
+            from: { topic: l.topic, partition: l.partition, offset: l.message.offset },
+            reason: l.reason,
+            stage: l.stage,
+            writer: deps.groupId,
+            errorClass: l.errorClass,
+          }),
+        ),
       }));
       await sendWithinLimits(deps.limits, batches, (topicMessages) =>
         deps.producer.sendBatch({ acks: -1, topicMessages }),
       );
     },
   };
-}
-
-function copyHeaders(headers: IHeaders | undefined): IHeaders {
-  const out: IHeaders = {};
-  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = v;
-  return out;
 }

@@ -1,13 +1,6 @@
 import type { IHeaders } from 'kafkajs';
+import { headerText } from '../../contracts/headers.ts';
 import { isoTimestamp } from './copy-text.ts';
-
-/** A header's value as text (the first one when repeated), or null when absent. */
-export function headerText(headers: IHeaders | undefined, name: string): string | null {
-  const raw = headers?.[name];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  if (value === undefined) return null;
-  return typeof value === 'string' ? value : value.toString('utf8');
-}
 
 /**
  * An ISO timestamp header normalised for a timestamptz column, or null when absent, unparsable or

@@ -1,5 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { DEAD_LETTER_STAGES, deadLetter } from '../../contracts/dead-letter.ts';
 import { deadLetterSource, summaryRow } from './ingest.ts';
 
 const message = (value: string | null, headers: KafkaMessage['headers'] = {}): KafkaMessage => ({
@@ -51,12 +52,23 @@ describe('walk ingest', () => {
     ).toBeUndefined();
   });
 
-  it('reads where a bronze dead letter came from; the poller’s own letters have no source', () => {
-    const letter = message('x', {
-      'tributary-dlq-source': 'raw.enrichment-jobs.t-1/2/1234',
-      'tributary-dlq-reason': 'undecodable',
-    });
-    expect(deadLetterSource('dlq.raw.enrichment-jobs', 0, letter)).toEqual({
+  it.each([
+    [
+      'written today',
+      deadLetter({
+        message: { key: null, value: 'x' },
+        from: { topic: 'raw.enrichment-jobs.t-1', partition: 2, offset: '1234' },
+        reason: 'undecodable',
+        stage: DEAD_LETTER_STAGES.undecodable,
+        writer: 'tributary.bronze.enrichment-jobs',
+      }).headers,
+    ],
+    [
+      'written before the Connect names',
+      { 'tributary-dlq-source': 'raw.enrichment-jobs.t-1/2/1234', 'tributary-dlq-reason': 'undecodable' },
+    ],
+  ])('reads where a bronze dead letter (%s) came from', (_, headers) => {
+    expect(deadLetterSource('dlq.raw.enrichment-jobs', 0, message('x', headers))).toEqual({
       dlqTopic: 'dlq.raw.enrichment-jobs',
       dlqPartition: 0,
       dlqOffset: '42',
@@ -65,6 +77,16 @@ describe('walk ingest', () => {
       sourceOffset: '1234',
       reason: 'undecodable',
     });
+  });
+
+  it('finds no source on the poller’s own letters, old or new', () => {
+    const pollerLetter = deadLetter({
+      message: { key: null, value: '{}' },
+      reason: 'bad',
+      stage: DEAD_LETTER_STAGES.polled,
+      writer: 'tributary.poller.workspaces',
+    });
+    expect(deadLetterSource('dlq.raw.workspaces', 0, message('{}', pollerLetter.headers))).toBeUndefined();
     expect(
       deadLetterSource('dlq.raw.workspaces', 0, message('{}', { 'tributary-dlq-reason': 'bad' })),
     ).toBeUndefined();

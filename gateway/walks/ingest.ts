@@ -5,13 +5,14 @@ import { describeError, TributaryError } from '../../common/errors.ts';
 import { keepConsumerRunning } from '../../common/keep-running.ts';
 import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
-import { DLQ_REASON_HEADER, DLQ_SOURCE_HEADER } from '../../consumers/shared/dead-letter.ts';
+import { readDeadLetter } from '../../contracts/dead-letter.ts';
 import type { DeadLetterSource, SummaryRow, WalkStore } from './store.ts';
 
 /**
  * Stores what reconciliation needs from Kafka: the walk summaries (producers/walks.ts) and, from the
- * raw dead-letter topics, the letters bronze wrote (they carry `tributary-dlq-source`, the raw
- * record's position; the poller's own letters are counted in its summaries). One durable group,
+ * raw dead-letter topics, the letters bronze wrote (they carry the raw record's position,
+ * `__connect.errors.topic/partition/offset` or on older letters `tributary-dlq-source`; the
+ * poller's own letters have none and are counted in its summaries). One durable group,
  * read_committed, from the beginning; offsets are committed after the rows are in Postgres and the
  * inserts ignore duplicates, so a redelivery changes nothing.
  */
@@ -62,17 +63,16 @@ export function deadLetterSource(
   dlqPartition: number,
   message: KafkaMessage,
 ): DeadLetterSource | undefined {
-  const source = message.headers?.[DLQ_SOURCE_HEADER]?.toString();
-  const m = source?.match(/^(.+)\/(\d+)\/(\d+)$/);
-  if (!m) return undefined;
+  const letter = readDeadLetter(message.headers);
+  if (!letter.from) return undefined;
   return {
     dlqTopic,
     dlqPartition,
     dlqOffset: message.offset,
-    sourceTopic: m[1]!,
-    sourcePartition: Number(m[2]),
-    sourceOffset: m[3]!,
-    reason: message.headers?.[DLQ_REASON_HEADER]?.toString() ?? null,
+    sourceTopic: letter.from.topic,
+    sourcePartition: letter.from.partition,
+    sourceOffset: letter.from.offset,
+    reason: letter.reason,
   };
 }
 

@@ -1,9 +1,8 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type Admin, type Kafka, type KafkaMessage, Partitioners, type PartitionMetadata } from 'kafkajs';
 import { type OffsetRange, readRanges } from '../../common/topic-reader.ts';
-import { DLQ_REASON_HEADER, DLQ_SOURCE_HEADER } from '../../consumers/shared/dead-letter.ts';
-import { headerText } from '../../consumers/shared/headers.ts';
-import { HEADERS } from '../../producers/page.ts';
+import { positionText, readDeadLetter } from '../../contracts/dead-letter.ts';
+import { HEADERS, headerText } from '../../contracts/headers.ts';
 import { iso } from './stores.ts';
 import type { DeadLetterTrace, ScanReport } from './types.ts';
 
@@ -154,8 +153,9 @@ export async function scanGold(
 /**
  * Dead letters of the job (its id in the value or the key) and, on `workspaceTopics`, of its
  * workspace, on every partition of `topics` from `sinceMs` on, at most `limit` records per
- * partition. Letters hold the raw JSON, the original Avro bytes or the rejected job as JSON: the id
- * is in all three as text, so matching needs no decoding.
+ * partition. Letters hold the API's JSON (the pollers'), the original Avro bytes (every consumer
+ * stage) or, in older processor letters, the rejected job as JSON: the id is in all three as text
+ * (Avro writes strings as UTF-8), so matching needs no decoding.
  */
 export async function scanDeadLetters(
   deps: TopicDeps,
@@ -192,14 +192,15 @@ export async function scanDeadLetters(
         entity = 'workspace';
       }
       if (entity === null) return undefined;
+      const letter = readDeadLetter(message.headers);
       letters.push({
         topic,
         partition,
         offset: message.offset,
         at: iso(ts(message)),
         entity,
-        reason: headerText(message.headers, DLQ_REASON_HEADER),
-        source: headerText(message.headers, DLQ_SOURCE_HEADER),
+        reason: letter.reason,
+        source: letter.from && positionText(letter.from),
         requestId: headerText(message.headers, HEADERS.requestId),
         fetchedAt: headerText(message.headers, HEADERS.fetchedAt),
       });

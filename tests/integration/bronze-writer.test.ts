@@ -5,6 +5,8 @@ import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { bronzeRole } from '../../consumers/bronze/role.ts';
+import { readDeadLetter } from '../../contracts/dead-letter.ts';
+import { HEADERS } from '../../contracts/headers.ts';
 import type { RunningRole } from '../../runtime/role.ts';
 import { startRoleFromEnv } from '../../runtime/start-role.ts';
 import {
@@ -152,7 +154,7 @@ describe('bronze writer', () => {
     });
     expect(first.created_at).toEqual(new Date(workspaces[0]!.created_at));
     expect(first.updated_at).toEqual(new Date(workspaces[0]!.updated_at));
-    expect(first.fetched_at).toEqual(new Date(headers['tributary-fetched-at'] as string));
+    expect(first.fetched_at).toEqual(new Date(headers[HEADERS.fetchedAt] as string));
     expect(first.kafka_timestamp).toBeInstanceOf(Date);
     expect(first.ingested_at).toBeInstanceOf(Date);
     const positions = new Set(rows.map((r) => `${r.partition}/${r.offset}`));
@@ -250,10 +252,12 @@ describe('bronze writer', () => {
       const letter = dead.find((m) => m.key?.toString() === b.key);
       expect(letter, b.key).toBeDefined();
       expect(letter!.value === null ? null : Buffer.from(letter!.value)).toEqual(b.value);
-      expect(letter!.headers!['tributary-dlq-reason']!.toString()).toMatch(b.reason);
-      expect(letter!.headers!['tributary-dlq-source']!.toString()).toMatch(
-        new RegExp(`^${jobs.replace('.', '\\.')}/\\d+/\\d+$`),
-      );
+      const context = readDeadLetter(letter!.headers);
+      expect(context.reason).toMatch(b.reason);
+      expect(context.from).toMatchObject({ topic: jobs, partition: expect.any(Number) });
+      expect(context.from!.offset).toMatch(/^\d+$/);
+      expect(context.writer).toBe(env.TRIBUTARY_BRONZE_ENRICHMENT_JOBS_GROUP);
+      expect(context.stage).toMatch(/^(VALUE_CONVERTER|TASK_PUT)$/);
       expect(letter!.headers!['x-test']!.toString()).toBe(`original-${b.key}`);
     }
   });

@@ -3,6 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../common/registry.ts';
+import { DEAD_LETTER_STAGES, deadLetter } from '../../contracts/dead-letter.ts';
+import { LEGACY_DEAD_LETTER_HEADERS } from '../../contracts/headers.ts';
 import type { OpsOptions } from '../../ops/options.ts';
 import { applyReset, planReset } from '../../ops/reset.ts';
 import { workspace } from '../support/fixtures.ts';
@@ -136,11 +138,22 @@ describe('tributary status and tail', () => {
     });
     await producer.send({
       topic: topics.dlq,
-      messages: [1, 2, 3].map((n) => ({
-        key: `k${n}`,
-        value: 'x',
-        headers: { 'tributary-dlq-reason': n < 3 ? `requested_count is negative (-${n})` : 'other' },
-      })),
+      // One letter with today's headers, two with those of older letters: both are read.
+      messages: [
+        deadLetter({
+          message: { key: 'k1', value: 'x' },
+          reason: 'requested_count is negative (-1)',
+          stage: DEAD_LETTER_STAGES.refused,
+          writer: 'tributary.processor',
+        }),
+        ...[2, 3].map((n) => ({
+          key: `k${n}`,
+          value: 'x',
+          headers: {
+            [LEGACY_DEAD_LETTER_HEADERS.reason]: n < 3 ? `requested_count is negative (-${n})` : 'other',
+          },
+        })),
+      ],
     });
     await producer.disconnect();
     const tx = kafka.producer({

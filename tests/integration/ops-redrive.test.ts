@@ -4,7 +4,8 @@ import { createKafka } from '../../common/kafka.ts';
 import { createTopicLimits } from '../../common/kafka-limits.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../common/registry.ts';
 import { createDeadLetterQueue } from '../../consumers/shared/dead-letter.ts';
-import { HEADERS } from '../../producers/page.ts';
+import { DEAD_LETTER_STAGES, deadLetter } from '../../contracts/dead-letter.ts';
+import { DEAD_LETTER_HEADERS, HEADERS, LEGACY_DEAD_LETTER_HEADERS } from '../../contracts/headers.ts';
 import type { Workspace } from '../../schemas/generated/types.ts';
 import { job, workspace } from '../support/fixtures.ts';
 import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
@@ -55,19 +56,24 @@ describe('tributary dlq redrive', () => {
       [HEADERS.fetchedAt]: '2026-01-01T00:00:00.000Z',
     };
 
-    // 1. Poller dead letters: the API's raw JSON, one now valid, one still not.
+    // 1. Poller dead letters: the API's raw JSON, one now valid (written with today's headers),
+    //    one still not (written with the headers of older letters).
     await producer.send({
       topic: dlq,
       messages: [
-        {
-          key: fixedByPoller.id,
-          value: apiJson(fixedByPoller),
-          headers: { ...lineage, [HEADERS.dlqReason]: 'was refused by an older mapper' },
-        },
+        deadLetter({
+          message: { key: fixedByPoller.id, value: apiJson(fixedByPoller), headers: lineage },
+          reason: 'was refused by an older mapper',
+          stage: DEAD_LETTER_STAGES.polled,
+          writer: 'tributary.poller.workspaces',
+        }),
         {
           key: stillInvalid.id,
           value: apiJson(stillInvalid, { plan: 'platinum' }),
-          headers: { ...lineage, [HEADERS.dlqReason]: 'plan: "platinum" is not a valid enum value' },
+          headers: {
+            ...lineage,
+            [LEGACY_DEAD_LETTER_HEADERS.reason]: 'plan: "platinum" is not a valid enum value',
+          },
         },
       ],
     });
@@ -83,6 +89,7 @@ describe('tributary dlq redrive', () => {
         topic: ws,
         partition: 1,
         reason: 'undecodable: schema id was unknown',
+        stage: DEAD_LETTER_STAGES.undecodable,
         message: {
           key: Buffer.from(fromBronze.id),
           value: avro,
@@ -93,14 +100,17 @@ describe('tributary dlq redrive', () => {
         } as KafkaMessage,
       },
     ]);
-    // 3. A processor dead letter: the job as JSON, from the jobs topic.
+    // 3. An older processor dead letter: the job as JSON, from the jobs topic.
     await producer.send({
       topic: dlq,
       messages: [
         {
           key: ruleBreaker.id,
           value: JSON.stringify(ruleBreaker),
-          headers: { 'tributary-dlq-source': `${jobs}/0/3`, 'tributary-dlq-reason': 'status moved backward' },
+          headers: {
+            [LEGACY_DEAD_LETTER_HEADERS.source]: `${jobs}/0/3`,
+            [LEGACY_DEAD_LETTER_HEADERS.reason]: 'status moved backward',
+          },
         },
       ],
     });
@@ -140,9 +150,15 @@ describe('tributary dlq redrive', () => {
       topic: ws,
       key: fixedByPoller.id,
       value: fixedByPoller,
-      headers: { [HEADERS.source]: 'workspaces', 'tributary-redriven-from': `${dlq}/0/0` },
+      headers: { [HEADERS.source]: 'workspaces', [HEADERS.redrivenFrom]: `${dlq}/0/0` },
     });
-    expect(byName.get('from the poller DLQ')!.headers).not.toHaveProperty(HEADERS.dlqReason);
+    for (const h of [
+      DEAD_LETTER_HEADERS.reason,
+      DEAD_LETTER_HEADERS.stage,
+      DEAD_LETTER_HEADERS.connectorName,
+    ]) {
+      expect(byName.get('from the poller DLQ')!.headers).not.toHaveProperty(h);
+    }
     expect(byName.get('refused by an old bronze')!.message.value).toEqual(avro); // the original bytes
     expect(byName.get(jobs)).toMatchObject({ key: ruleBreaker.workspace_id, value: ruleBreaker });
 
@@ -159,9 +175,15 @@ describe('tributary dlq redrive', () => {
     expect(shown[0]).toMatchObject({
       source: `${ws}/1/42`,
       group: 'tributary.bronze.workspaces',
+      stage: 'VALUE_CONVERTER',
       value: { format: 'avro' },
     });
-    expect(shown[1]).toMatchObject({ reason: 'status moved backward', value: { format: 'json' } });
+    expect(shown[1]).toMatchObject({
+      reason: 'status moved backward',
+      source: `${jobs}/0/3`,
+      stage: null,
+      value: { format: 'json' },
+    });
     await admin.deleteGroups([`tributary.dlq-redrive.${dlq}`]).catch(() => {});
   });
 });

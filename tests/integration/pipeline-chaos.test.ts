@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
+import { readDeadLetter } from '../../contracts/dead-letter.ts';
 import { down, reset, up } from '../../infra/runner.ts';
 import type { ServiceName } from '../../infra/service.ts';
 import { infraOptions } from '../../runtime/endpoints.ts';
@@ -253,7 +254,7 @@ describe('pipeline under chaos', () => {
       const byReason = (topic: string) => {
         const out: Record<string, number> = {};
         for (const r of dead.filter((d) => d.topic === topic)) {
-          const reason = r.headers['tributary-dlq-reason'] ?? '(no reason)';
+          const reason = readDeadLetter(r.headers).reason ?? '(no reason)';
           out[reason] = (out[reason] ?? 0) + 1;
         }
         return out;
@@ -271,7 +272,7 @@ describe('pipeline under chaos', () => {
               const v = JSON.parse(String(d.message.value)) as { id: string; updated_at: string };
               return `${v.id}@${Date.parse(v.updated_at)}`;
             } catch {
-              return `not a source record: ${d.headers['tributary-dlq-reason']}`;
+              return `not a source record: ${readDeadLetter(d.headers).reason}`;
             }
           });
         const malformed = (await source.versions(api)).malformed;

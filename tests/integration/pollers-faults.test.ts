@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.ts';
 import { waitFor } from '../../common/wait-for.ts';
+import { readDeadLetter } from '../../contracts/dead-letter.ts';
+import { HEADERS } from '../../contracts/headers.ts';
 import { API_NAMES } from '../../producers/apis.ts';
 import { pollersOptions } from '../../producers/options.ts';
 import { type RunningPollers, startPollers } from '../../producers/pollers.ts';
@@ -145,9 +147,13 @@ describe('pollers under source faults', () => {
         expect(duplicates(got)).toEqual([]);
         expect(got.sort()).toEqual([...expected].sort());
         for (const r of records) {
-          expect(r.headers['tributary-dlq-reason']).toMatch(/^\w+: .+ is not (a valid|an ISO-8601)/);
-          expect(r.headers['tributary-source']).toBe(api);
-          expect(r.headers['tributary-request-id']).not.toBe('');
+          expect(readDeadLetter(r.headers)).toMatchObject({
+            reason: expect.stringMatching(/^\w+: .+ is not (a valid|an ISO-8601)/),
+            stage: 'TASK_POLL',
+            from: null,
+          });
+          expect(r.headers[HEADERS.source]).toBe(api);
+          expect(r.headers[HEADERS.requestId]).not.toBe('');
         }
         malformed += got.length;
       }

@@ -3,6 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.ts';
 import { waitFor } from '../../common/wait-for.ts';
+import { HEADERS } from '../../contracts/headers.ts';
 import { pollersOptions } from '../../producers/options.ts';
 import { type RunningPollers, startPollers } from '../../producers/pollers.ts';
 import type { SourceExchange } from '../../producers/source-client.ts';
@@ -66,14 +67,14 @@ describe('pollers: cursor walk', () => {
       for (const r of rawWs) {
         const v = (await registry.decode(r.message.value!)) as { id: string };
         expect(r.key).toBe(v.id);
-        expect(r.headers['tributary-source']).toBe('workspaces');
-        expect(requestIds.has(r.headers['tributary-request-id'])).toBe(true);
+        expect(r.headers[HEADERS.source]).toBe('workspaces');
+        expect(requestIds.has(r.headers[HEADERS.requestId])).toBe(true);
       }
       for (const r of rawJobs) {
         const v = (await registry.decode(r.message.value!)) as { workspace_id: string };
         expect(r.key).toBe(v.workspace_id);
-        expect(r.headers['tributary-source']).toBe('enrichment-jobs');
-        expect(Number.isNaN(Date.parse(r.headers['tributary-fetched-at']!))).toBe(false);
+        expect(r.headers[HEADERS.source]).toBe('enrichment-jobs');
+        expect(Number.isNaN(Date.parse(r.headers[HEADERS.fetchedAt]!))).toBe(false);
       }
     } finally {
       await running?.close();

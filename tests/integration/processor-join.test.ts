@@ -5,10 +5,11 @@ import { createRoleMetrics } from '../../common/metrics.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
 import { processorOptions } from '../../consumers/processor/options.ts';
 import { createStreamProcessor, type StreamProcessor } from '../../consumers/processor/processor.ts';
+import { readDeadLetter } from '../../contracts/dead-letter.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { job, workspace } from '../support/fixtures.ts';
 import { testInfra, testLogger, uniqueName } from '../support/infra.ts';
-import { consumeUntil, dropTopics } from '../support/kafka.ts';
+import { type ConsumedRecord, consumeUntil, dropTopics } from '../support/kafka.ts';
 import {
   createProcessorTopics,
   expectedGold,
@@ -123,11 +124,28 @@ describe('stream processor join', () => {
     expect(new Set(emitted).size).toBe(emitted.length);
 
     const dlq = await consumeUntil(kafka, [topics.dlq], (r) => r.length >= 3);
-    const reasons = dlq.map((r) => r.headers['tributary-dlq-reason']).sort();
-    expect(reasons).toHaveLength(3);
-    expect(reasons[0]).toBe('enriched_count + failed_count (6) exceeds requested_count (5)');
-    expect(reasons[1]).toBe('status moved backward from processing to queued');
-    expect(reasons[2]).toMatch(/^undecodable: /);
-    expect(dlq.every((r) => r.headers['tributary-dlq-source']?.startsWith(`${topics.jobs}/`))).toBe(true);
+    const letters = dlq
+      .map((r) => ({ ...readDeadLetter(r.headers), record: r }))
+      .sort((a, b) => (a.reason ?? '').localeCompare(b.reason ?? ''));
+    expect(letters.map((l) => l.reason)).toEqual([
+      'enriched_count + failed_count (6) exceeds requested_count (5)',
+      'status moved backward from processing to queued',
+      expect.stringMatching(/^undecodable: /),
+    ]);
+    expect(letters.map((l) => l.stage)).toEqual(['TASK_PUT', 'TASK_PUT', 'VALUE_CONVERTER']);
+    for (const l of letters) {
+      expect(l.writer).toBe(env.TRIBUTARY_PROCESSOR_GROUP);
+      expect(l.from?.topic).toBe(topics.jobs);
+    }
+    // Every letter is the input record unchanged: the rule breakers' Confluent Avro bytes included.
+    const inputOf = (l: (typeof letters)[number], records: ConsumedRecord[]) =>
+      records.find((r) => r.partition === l.from!.partition && r.offset === l.from!.offset);
+    const jobsIn = await consumeUntil(kafka, [topics.jobs], (r) => letters.every((l) => inputOf(l, r)));
+    for (const l of letters) {
+      const input = inputOf(l, jobsIn)!;
+      expect(l.record.message.key).toEqual(input.message.key);
+      expect(l.record.message.value).toEqual(input.message.value);
+    }
+    expect(letters[0]!.record.message.value![0]).toBe(0); // the magic byte of Confluent Avro
   });
 });

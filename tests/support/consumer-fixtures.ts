@@ -7,6 +7,7 @@ import { createLogger } from '../../common/logger.ts';
 import { registerValueSchema } from '../../common/registry.ts';
 import { createTopicsReady } from '../../common/topic-admin.ts';
 import { waitFor } from '../../common/wait-for.ts';
+import { HEADERS } from '../../contracts/headers.ts';
 import type { EnrichmentJob, EnrichmentJobGold, Workspace } from '../../schemas/generated/types.ts';
 import type { SchemaName } from '../../schemas/index.ts';
 import { job, workspace } from './fixtures.ts';
@@ -85,9 +86,9 @@ export async function avroEncoder(registry: SchemaRegistry, topic: string, schem
 
 export function pollerHeaders(requestId: string = randomUUID()): IHeaders {
   return {
-    'tributary-source': 'test-api',
-    'tributary-fetched-at': new Date(T0 + 2000).toISOString(),
-    'tributary-request-id': requestId,
+    [HEADERS.source]: 'test-api',
+    [HEADERS.fetchedAt]: new Date(T0 + 2000).toISOString(),
+    [HEADERS.requestId]: requestId,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Message, RecordMetadata, TopicMessages } from 'kafkajs';
+import { HEADERS } from '../../contracts/headers.ts';
 import type { PageCommitter } from '../../producers/committer.ts';
-import { HEADERS } from '../../producers/page.ts';
 import {
   initialCursor,
   type PollerState,
