@@ -1,7 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { createRoleMetrics, startMetricsReporter } from '../common/metrics.ts';
 import { waitFor } from '../common/wait-for.ts';
-import { REPLAY_METRICS } from '../contracts/metrics/index.ts';
+import { REPLAY_METRICS, REPLAY_ROLE } from '../contracts/metrics/index.ts';
 import { createCatchUpWatcher } from './catch-up.ts';
 import { describeMembers } from './lag.ts';
 import type { ReplayPlan } from './replay.ts';
@@ -32,7 +32,7 @@ export async function followReplay(
 ): Promise<ReplayProgress> {
   const intervalMs = opts.intervalMs ?? 1000;
   const labels = { group: plan.group };
-  const metrics = createRoleMetrics('replay');
+  const metrics = createRoleMetrics(REPLAY_ROLE);
   const lag = metrics.gauge(REPLAY_METRICS.lag);
   const total = metrics.gauge(REPLAY_METRICS.total);
   const members = metrics.gauge(REPLAY_METRICS.members);

@@ -20,6 +20,9 @@ export const ROLE_METRICS = {
   ),
 } as const;
 
+/** The `role` of the snapshots `tributary replay` publishes (they carry REPLAY_METRICS only). */
+export const REPLAY_ROLE = 'replay';
+
 /** `tributary replay` (ops/replay-progress.ts), shown live by the gateway; ops/README.md. */
 export const REPLAY_METRICS = {
   lag: gauge('tributary_replay_lag_messages', 'messages of the replay still to reprocess', ['group']),

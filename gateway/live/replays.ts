@@ -1,14 +1,13 @@
-import { type MetricsSnapshot, REPLAY_METRICS } from '../../contracts/metrics/index.ts';
+import { type MetricsSnapshot, REPLAY_METRICS, REPLAY_ROLE } from '../../contracts/metrics/index.ts';
 import type { ReplayState } from '../events.ts';
 
 /**
- * The progress of `tributary replay` runs, from the snapshots of role `replay` (gauges: REPLAY_METRICS in
- * contracts/metrics/, ops/README.md "Replay progress metrics"). Kept apart from the aggregator because it needs the
- * opposite retention: the replay command publishes a last snapshot (lag 0) and stops, and that
- * finished state must stay visible for `keepMs` so the operator sees it complete, where the
- * aggregator drops an instance after 15 s of silence.
+ * The progress of `tributary replay` runs, from the snapshots of role REPLAY_ROLE (gauges:
+ * REPLAY_METRICS in contracts/metrics/, ops/README.md "Replay progress metrics"). Kept apart from
+ * the aggregator because it needs the opposite retention: the replay command publishes a last
+ * snapshot (lag 0) and stops, and that finished state must stay visible for `keepMs` so the
+ * operator sees it complete, where the aggregator drops an instance after 15 s of silence.
  */
-export const REPLAY_ROLE = 'replay';
 const FIELDS = Object.keys(REPLAY_METRICS) as Array<keyof typeof REPLAY_METRICS>;
 
 export interface ReplayTracker {
