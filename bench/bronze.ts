@@ -29,6 +29,7 @@ import { consumerConfig } from '../consumers/shared/consumer-config.ts';
 import { copyLine } from '../consumers/shared/copy-text.ts';
 import { createDeadLetterQueue } from '../consumers/shared/dead-letter.ts';
 import { HEADERS } from '../contracts/headers.ts';
+import { METRICS } from '../contracts/metrics/index.ts';
 import { infraOptions } from '../runtime/endpoints.ts';
 import type { Workspace } from '../schemas/generated/types.ts';
 import { avroType } from '../schemas/index.ts';
@@ -139,7 +140,7 @@ async function runWriter(): Promise<{ ms: number; totalMs: number }> {
   const started = performance.now();
   try {
     await writer.start();
-    const written = metrics.registry.getSingleMetric('tributary_bronze_rows_written_total')!;
+    const written = metrics.registry.getSingleMetric(METRICS.bronze.rowsWritten.name)!;
     await waitFor(async () => (await written.get()).values.reduce((n, v) => n + v.value, 0) >= N, {
       timeoutMs: 30 * 60_000,
       intervalMs: 20,

@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createLogger } from '../common/logger.ts';
+import { type CounterDef, MOCK_SOURCE_METRICS } from '../contracts/metrics/index.ts';
 import { mockSourceOptions, startMockSource } from '../mock-source/index.ts';
 import { qualified } from '../mock-source/pg-schema.ts';
 import { openPostgresWorld } from '../mock-source/pg-world.ts';
@@ -246,8 +247,8 @@ async function main(): Promise<void> {
         `SELECT workspace_versions + job_versions AS n, ticks FROM ${qualified(schema, 'simulator')}`,
       )
     ).rows[0];
-    const lateBefore = await counter(source.url, 'mock_source_ticks_late_total');
-    const droppedBefore = await counter(source.url, 'mock_source_ticks_dropped_total');
+    const lateBefore = await counter(source.url, MOCK_SOURCE_METRICS.ticksLate);
+    const droppedBefore = await counter(source.url, MOCK_SOURCE_METRICS.ticksDropped);
     source.resume();
     const started = performance.now();
     const live: number[] = [];
@@ -277,8 +278,8 @@ async function main(): Promise<void> {
     log(
       `real time at ${RATE} changes/s asked (${(RATE * TICK_MS) / 1000} per ${TICK_MS} ms tick) for ${seconds.toFixed(0)} s: ` +
         `${Math.round((seconds * 1000) / TICK_MS)} periods, ${ticks} ticks written, ` +
-        `${(await counter(source.url, 'mock_source_ticks_late_total')) - lateBefore} periods late (caught up by the next tick), ` +
-        `${(await counter(source.url, 'mock_source_ticks_dropped_total')) - droppedBefore} dropped; ` +
+        `${(await counter(source.url, MOCK_SOURCE_METRICS.ticksLate)) - lateBefore} periods late (caught up by the next tick), ` +
+        `${(await counter(source.url, MOCK_SOURCE_METRICS.ticksDropped)) - droppedBefore} dropped; ` +
         `${Math.round(versions / seconds)} versions/s; polls meanwhile: ${JSON.stringify(percentiles(live))} ms, ${mb()}`,
     );
   } finally {
@@ -288,7 +289,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function counter(url: string, name: string): Promise<number> {
+async function counter(url: string, { name }: CounterDef): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 }

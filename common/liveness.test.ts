@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLiveness, registerLivenessMetrics, STALL_INFO_GAUGE, STALLED_GAUGE } from './liveness.ts';
+import { ROLE_METRICS, sample } from '../contracts/metrics/index.ts';
+import { createLiveness, registerLivenessMetrics } from './liveness.ts';
 import { createRoleMetrics } from './metrics.ts';
 
 function clock(start = 1_000_000) {
@@ -107,12 +108,14 @@ describe('liveness', () => {
     registerLivenessMetrics(metrics, liveness); // a second call changes nothing
     const probe = liveness.probe('group "g"');
     probe.joined();
-    expect((await metrics.snapshot()).gauges).toEqual({ [STALLED_GAUGE]: 0 });
+    expect((await metrics.snapshot()).gauges).toEqual([sample(ROLE_METRICS.stalled, 0)]);
     probe.waiting('t/0', 2);
     c.advance(2_000);
-    expect((await metrics.snapshot()).gauges).toEqual({
-      [STALLED_GAUGE]: 1,
-      [`${STALL_INFO_GAUGE}{reason="group 'g': no batch committed for 2 s with 2 messages waiting"}`]: 1,
-    });
+    expect((await metrics.snapshot()).gauges).toEqual([
+      sample(ROLE_METRICS.stalled, 1),
+      sample(ROLE_METRICS.stallInfo, 1, {
+        reason: "group 'g': no batch committed for 2 s with 2 messages waiting",
+      }),
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import client from 'prom-client';
+import { ROLE_METRICS } from '../contracts/metrics/index.ts';
 import { describeError } from './errors.ts';
 import type { RoleMetrics } from './metrics.ts';
 
@@ -185,29 +185,19 @@ export function createLiveness(opts: { stallAfterMs?: number; now?: () => number
 const seconds = (ms: number) => Math.floor(ms / 1000).toLocaleString('en-US');
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 500);
 
-export const STALLED_GAUGE = 'tributary_role_stalled';
-export const STALL_INFO_GAUGE = 'tributary_role_stall_info';
-
 /**
  * Adds the role's liveness to its metrics (so to /metrics and to the snapshots the gateway reads):
- * `tributary_role_stalled` 1/0, and `tributary_role_stall_info{reason="…"} 1` while stalled.
+ * ROLE_METRICS.stalled 1/0, and ROLE_METRICS.stallInfo{reason="…"} 1 while stalled.
  * Both are read when collected, never stale.
  */
 export function registerLivenessMetrics(metrics: RoleMetrics, liveness: Liveness): void {
-  if (metrics.registry.getSingleMetric(STALLED_GAUGE)) return;
-  new client.Gauge({
-    name: STALLED_GAUGE,
-    help: '1 while the role cannot make progress (see tributary_role_stall_info for why), else 0',
-    registers: [metrics.registry],
+  if (metrics.registry.getSingleMetric(ROLE_METRICS.stalled.name)) return;
+  metrics.gauge(ROLE_METRICS.stalled, {
     collect() {
       this.set(liveness.status().stalled ? 1 : 0);
     },
   });
-  new client.Gauge({
-    name: STALL_INFO_GAUGE,
-    help: 'why the role is stalled, in the reason label; absent when it is not',
-    labelNames: ['reason'],
-    registers: [metrics.registry],
+  metrics.gauge(ROLE_METRICS.stallInfo, {
     collect() {
       this.reset();
       const { reason } = liveness.status();
@@ -216,7 +206,10 @@ export function registerLivenessMetrics(metrics: RoleMetrics, liveness: Liveness
   });
 }
 
-/** The snapshot keys (`name{reason="…"}`) are parsed by the gateway: no quotes or backslashes. */
+/**
+ * One line of at most 400 characters. Quotes and backslashes are replaced as they were when the
+ * reason travelled inside a `name{reason="…"}` snapshot key, so it reads the same as before.
+ */
 function labelSafe(text: string): string {
   return text.replace(/\\/g, '/').replace(/"/g, "'").slice(0, 400);
 }

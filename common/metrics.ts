@@ -1,32 +1,68 @@
 import { hostname } from 'node:os';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import client from 'prom-client';
+import {
+  type CounterDef,
+  encodeSnapshot,
+  type GaugeDef,
+  type HistogramDef,
+  type MetricSample,
+  type MetricsSnapshot,
+} from '../contracts/metrics/index.ts';
 
 /**
  * Metrics of one role. Each role owns a prom-client registry (served at /metrics by its process)
  * and publishes a snapshot of it about once a second to the `_tributary.metrics` topic, where the
- * gateway aggregates every instance of every role. Counters are totals since the instance started;
- * the gateway turns them into rates.
+ * gateway aggregates every instance of every role. Every metric is created from its definition in
+ * the catalog (contracts/metrics/), so its name, help and label names are written once.
  */
-export interface MetricsSnapshot {
-  role: string;
-  /** unique per process+role, so restarts and scaled-out instances are told apart */
-  instance: string;
-  /** epoch ms */
-  at: number;
-  /** metric name (plus `{label="value"}` when labelled) → value */
-  counters: Record<string, number>;
-  gauges: Record<string, number>;
-}
-
 export interface RoleMetrics {
   readonly role: string;
   readonly instance: string;
   readonly registry: client.Registry;
-  counter(name: string, help: string, labelNames?: string[]): client.Counter<string>;
-  gauge(name: string, help: string, labelNames?: string[]): client.Gauge<string>;
-  histogram(name: string, help: string, buckets?: number[]): client.Histogram<string>;
+  counter<L extends string>(def: CounterDef<L>): client.Counter<L>;
+  /** `collect` sets the value when the registry is read (a gauge that is never stale) */
+  gauge<L extends string>(
+    def: GaugeDef<L>,
+    opts?: { collect?: (this: client.Gauge<L>) => void },
+  ): client.Gauge<L>;
+  histogram<L extends string>(def: HistogramDef<L>): client.Histogram<L>;
   snapshot(): Promise<MetricsSnapshot>;
+}
+
+/** A counter of the catalog in a registry of the caller's (RoleMetrics creates each of its own once). */
+export function createCounter<L extends string>(def: CounterDef<L>, registry: client.Registry) {
+  return new client.Counter<L>({
+    name: def.name,
+    help: def.help,
+    labelNames: def.labelNames,
+    registers: [registry],
+  });
+}
+
+export function createGauge<L extends string>(
+  def: GaugeDef<L>,
+  registry: client.Registry,
+  collect?: (this: client.Gauge<L>) => void,
+) {
+  return new client.Gauge<L>({
+    name: def.name,
+    help: def.help,
+    labelNames: def.labelNames,
+    registers: [registry],
+    ...(collect ? { collect } : {}),
+  });
+}
+
+export function createHistogram<L extends string>(def: HistogramDef<L>, registry: client.Registry) {
+  return new client.Histogram<L>({
+    name: def.name,
+    help: def.help,
+    labelNames: def.labelNames,
+    // prom-client fails when handed `buckets: undefined`
+    ...(def.buckets ? { buckets: [...def.buckets] } : {}),
+    registers: [registry],
+  });
 }
 
 /** how many times each role's metrics were created in this process (a role restarted in place) */
@@ -53,28 +89,20 @@ export function createRoleMetrics(role: string): RoleMetrics {
     role,
     instance,
     registry,
-    counter: (name, help, labelNames = []) =>
-      once(name, () => new client.Counter({ name, help, labelNames, registers: [registry] })),
-    gauge: (name, help, labelNames = []) =>
-      once(name, () => new client.Gauge({ name, help, labelNames, registers: [registry] })),
-    histogram: (name, help, buckets) =>
-      once(
-        name,
-        () => new client.Histogram({ name, help, ...(buckets ? { buckets } : {}), registers: [registry] }),
-      ),
+    counter: (def) => once(def.name, () => createCounter(def, registry)),
+    gauge: (def, opts) => once(def.name, () => createGauge(def, registry, opts?.collect)),
+    histogram: (def) => once(def.name, () => createHistogram(def, registry)),
     async snapshot() {
-      const counters: Record<string, number> = {};
-      const gauges: Record<string, number> = {};
+      const counters: MetricSample[] = [];
+      const gauges: MetricSample[] = [];
       for (const metric of await registry.getMetricsAsJSON()) {
         const kind = String(metric.type);
         const target = kind === 'counter' ? counters : kind === 'gauge' ? gauges : undefined;
         if (!target) continue;
         for (const v of metric.values) {
-          const labels = Object.entries(v.labels)
-            .filter(([k]) => k !== 'role')
-            .map(([k, val]) => `${k}="${val}"`)
-            .join(',');
-          target[labels ? `${metric.name}{${labels}}` : metric.name] = v.value;
+          const labels: Record<string, string> = {};
+          for (const [k, val] of Object.entries(v.labels)) if (k !== 'role') labels[k] = String(val);
+          target.push({ name: metric.name, labels, value: v.value });
         }
       }
       return { role, instance, at: Date.now(), counters, gauges };
@@ -97,7 +125,7 @@ export function startMetricsPublisher(opts: {
     const snapshots = await Promise.all(opts.metrics.map((m) => m.snapshot()));
     await opts.producer.send({
       topic: opts.topic,
-      messages: snapshots.map((s) => ({ key: s.instance, value: JSON.stringify(s) })),
+      messages: snapshots.map((s) => ({ key: s.instance, value: encodeSnapshot(s) })),
     });
   };
   let inFlight: Promise<void> = Promise.resolve();
@@ -137,23 +165,4 @@ export async function startMetricsReporter(opts: {
       await producer.disconnect();
     },
   };
-}
-
-/** A snapshot, or undefined when the message is not one (it is skipped, not fatal). */
-export function parseSnapshot(value: Buffer | null): MetricsSnapshot | undefined {
-  if (!value) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(value.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const s = v as Partial<MetricsSnapshot>;
-  const numbers = (o: unknown) =>
-    typeof o === 'object' && o !== null && Object.values(o).every((x) => typeof x === 'number');
-  if (typeof s.instance !== 'string' || typeof s.role !== 'string' || typeof s.at !== 'number')
-    return undefined;
-  if (!numbers(s.counters) || !numbers(s.gauges)) return undefined;
-  return s as MetricsSnapshot;
 }

@@ -15,6 +15,7 @@ import type client from 'prom-client';
 import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { type Readiness, registerOpsRoutes } from '../common/ops-server.ts';
+import { GATEWAY_METRICS } from '../contracts/metrics/index.ts';
 import type { AlertEngine } from './alerts/engine.ts';
 import { BadCursorError } from './analytics/cursor.ts';
 import type { LineageService } from './analytics/lineage.ts';
@@ -138,7 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<GatewayApp> {
   }
   await app.register(dashboardRoutes, { dir: options.dashboardDir });
 
-  const clients = deps.metrics.gauge('tributary_gateway_socket_clients', 'connected dashboard sockets');
+  const clients = deps.metrics.gauge(GATEWAY_METRICS.socketClients);
   const socket = attachSocket(app.server, {
     hub: deps.hub,
     alerts: deps.alerts,

@@ -4,6 +4,7 @@ import { createLiveness, type Liveness, registerLivenessMetrics } from '../commo
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { serverUrl } from '../common/ops-server.ts';
+import { GATEWAY_METRICS, GATEWAY_PROCESS_METRICS_PREFIX } from '../contracts/metrics/index.ts';
 import { type ClientFactory, createClientFactory } from '../runtime/clients.ts';
 import type { InfraOptions } from '../runtime/endpoints.ts';
 import { type Alerts, startAlerts } from './alerts/start.ts';
@@ -71,10 +72,10 @@ export async function startGateway(
   const liveness = deps.liveness ?? createLiveness();
   registerLivenessMetrics(metrics, liveness);
   const processRegistry = new client.Registry();
-  client.collectDefaultMetrics({ register: processRegistry, prefix: 'tributary_gateway_' });
-  const ticks = metrics.counter('tributary_gateway_live_ticks_total', 'live updates built');
-  const tickErrors = metrics.counter('tributary_gateway_live_tick_errors_total', 'ticks with a source down');
-  const invalid = metrics.counter('tributary_gateway_invalid_snapshots_total', 'unreadable metrics messages');
+  client.collectDefaultMetrics({ register: processRegistry, prefix: GATEWAY_PROCESS_METRICS_PREFIX });
+  const ticks = metrics.counter(GATEWAY_METRICS.liveTicks);
+  const tickErrors = metrics.counter(GATEWAY_METRICS.liveTickErrors);
+  const invalid = metrics.counter(GATEWAY_METRICS.invalidSnapshots);
 
   const pool = clients.track(
     'postgres (read-only)',

@@ -1,13 +1,14 @@
-import { type Static, Type } from 'typebox';
+import { type Static, type TInteger, Type } from 'typebox';
+import { JOB_STATUSES, type JobStatus } from '../contracts/job-status.ts';
 
 /**
  * The analytics API's shapes, declared once as TypeBox schemas: Fastify validates requests and
  * serialises responses with them, @fastify/swagger documents them, and their static types are the
  * payloads of the Socket.IO events (gateway/events.ts), which the dashboard imports. No runtime
- * dependency but TypeBox, so the dashboard's bundle can import the types.
+ * dependency but TypeBox and the job statuses (contracts/job-status.ts, from the Avro enum), so the
+ * dashboard's bundle can import the types.
  */
 
-export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'canceled'] as const;
 export const PLANS = ['free', 'starter', 'pro', 'enterprise'] as const;
 export const DIMENSIONS = ['plan', 'segment', 'country'] as const;
 
@@ -22,12 +23,9 @@ export const StatusEnum = Type.Enum(JOB_STATUSES);
 export const PlanEnum = Type.Enum(PLANS);
 export const DimensionEnum = Type.Enum(DIMENSIONS);
 
+/** one count per job status, in the enum's order, and their total */
 export const StatusCounts = Type.Object({
-  queued: Type.Integer(),
-  processing: Type.Integer(),
-  completed: Type.Integer(),
-  failed: Type.Integer(),
-  canceled: Type.Integer(),
+  ...(Object.fromEntries(JOB_STATUSES.map((s) => [s, Type.Integer()])) as Record<JobStatus, TInteger>),
   total: Type.Integer(),
 });
 
@@ -232,4 +230,4 @@ export type JobsQuery = Static<typeof JobsQuery>;
 export type Kpis = Static<typeof Kpis>;
 export type JobLineage = Static<typeof JobLineage>;
 export type Dimension = (typeof DIMENSIONS)[number];
-export type JobStatusName = (typeof JOB_STATUSES)[number];
+export type JobStatusName = JobStatus;

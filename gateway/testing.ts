@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import { quoteQualified } from '../common/pg-names.ts';
+import { isTerminalJobStatus, type JobStatus } from '../contracts/job-status.ts';
 import type { InfraOptions } from '../runtime/endpoints.ts';
 import { type Gateway, startGateway } from './gateway.ts';
 import { gatewayOptions } from './options.ts';
@@ -18,7 +19,7 @@ export interface GoldRow {
   plan: string | null;
   segment: string | null;
   country: string | null;
-  status: 'queued' | 'processing' | 'completed' | 'failed' | 'canceled';
+  status: JobStatus;
   requested: number;
   enriched: number;
   failed?: number;
@@ -44,7 +45,7 @@ export async function insertGoldRows(pool: pg.Pool, table: string, rows: GoldRow
     const jobId = r.jobId ?? randomUUID();
     ids.push(jobId);
     const finished = r.finishedAt ?? null;
-    const terminal = ['completed', 'failed', 'canceled'].includes(r.status);
+    const terminal = isTerminalJobStatus(r.status);
     const resolved = r.plan !== null;
     await pool.query(
       `INSERT INTO ${quoteQualified(table)} (job_id, workspace_id, kind, status, requested_count, enriched_count,

@@ -8,6 +8,7 @@ import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import type { TokenBucket } from '../common/token-bucket.ts';
+import { MOCK_SOURCE_METRICS } from '../contracts/metrics/index.ts';
 import type { FaultInjector } from './faults.ts';
 import { installApiGuard, type RequestCounters } from './guard.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -48,10 +49,7 @@ export function buildMockSourceApp(deps: MockSourceAppDeps) {
   // coerce "12" to 12 or throw on a missing field. Response schemas are for the docs only.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  const httpRequests = deps.metrics.counter('mock_source_http_requests_total', 'HTTP answers', [
-    'route',
-    'status',
-  ]);
+  const httpRequests = deps.metrics.counter(MOCK_SOURCE_METRICS.httpRequests);
   const counters: RequestCounters = { requests: 0, throttled: 0 };
 
   app.addHook('onRequest', async (request, reply) => {

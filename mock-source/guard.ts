@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { bearerMatches } from '../common/ops-server.ts';
 import type { TokenBucket } from '../common/token-bucket.ts';
+import { MOCK_SOURCE_METRICS } from '../contracts/metrics/index.ts';
 import type { FaultInjector } from './faults.ts';
 
 export interface RequestCounters {
@@ -43,15 +44,8 @@ export function installApiGuard(
   },
 ): void {
   const { faults, counters } = deps;
-  const injected = deps.metrics.counter(
-    'mock_source_faults_injected_total',
-    'Faults injected into /v1 answers, by kind',
-    ['kind'],
-  );
-  const throttled = deps.metrics.counter(
-    'mock_source_throttled_total',
-    'Requests refused by the token bucket',
-  );
+  const injected = deps.metrics.counter(MOCK_SOURCE_METRICS.faultsInjected);
+  const throttled = deps.metrics.counter(MOCK_SOURCE_METRICS.throttled);
 
   app.addHook('onRequest', async (request, reply) => {
     counters.requests++;

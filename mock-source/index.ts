@@ -4,6 +4,7 @@ import { InfraError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { createTokenBucket } from '../common/token-bucket.ts';
+import { MOCK_SOURCE_METRICS } from '../contracts/metrics/index.ts';
 import { buildMockSourceApp, type MockSourceApp } from './app.ts';
 import { createFaultInjector, type FaultInjector } from './faults.ts';
 import { checkMockSourceOptions, type MockSourceOptions } from './options.ts';
@@ -65,23 +66,11 @@ export function createMockSource(
   const { world } = deps;
   const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
   const metrics = createRoleMetrics('mock-source');
-  const versionsWritten = metrics.counter('mock_source_versions_total', 'Versions written', [
-    'entity',
-    'malformed',
-  ]);
-  const records = metrics.gauge('mock_source_records', 'Records in the source', ['entity']);
-  const late = metrics.counter(
-    'mock_source_ticks_late_total',
-    'Timer periods that found the previous tick still being written (their changes join the next tick)',
-  );
-  const dropped = metrics.counter(
-    'mock_source_ticks_dropped_total',
-    'Timer periods whose changes were dropped: more than 10 owed (the machine or Postgres is too slow)',
-  );
-  const writeFailures = metrics.counter(
-    'mock_source_tick_write_failures_total',
-    'Ticks that could not be written to the world store (written again before the next)',
-  );
+  const versionsWritten = metrics.counter(MOCK_SOURCE_METRICS.versionsWritten);
+  const records = metrics.gauge(MOCK_SOURCE_METRICS.records);
+  const late = metrics.counter(MOCK_SOURCE_METRICS.ticksLate);
+  const dropped = metrics.counter(MOCK_SOURCE_METRICS.ticksDropped);
+  const writeFailures = metrics.counter(MOCK_SOURCE_METRICS.tickWriteFailures);
   const faults = createFaultInjector({ initial: opts.faults, random: deps.random });
   const simulator = createSimulator({
     options: opts,

@@ -1,3 +1,4 @@
+import { isTerminalJobStatus } from '../contracts/job-status.ts';
 import { ERROR_CODES, type Generator, type JobState, type WorkspaceState } from './generator.ts';
 
 /**
@@ -6,9 +7,7 @@ import { ERROR_CODES, type Generator, type JobState, type WorkspaceState } from 
  * queued → canceled), counts only grow with enriched + failed <= requested, finished_at is set exactly
  * when the status becomes terminal, error_code exactly when it fails.
  */
-export const TERMINAL_STATUSES = new Set(['completed', 'failed', 'canceled']);
-
-export const isTerminal = (job: JobState) => TERMINAL_STATUSES.has(job.status);
+export const isTerminal = (job: JobState) => isTerminalJobStatus(job.status);
 
 /** The next state of a job at time `at`, or undefined when nothing changes this time. */
 export function advanceJob(job: JobState, at: number, gen: Generator): JobState | undefined {

@@ -1,6 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { createRoleMetrics, startMetricsReporter } from '../common/metrics.ts';
 import { waitFor } from '../common/wait-for.ts';
+import { REPLAY_METRICS, REPLAY_ROLE } from '../contracts/metrics/index.ts';
 import { createCatchUpWatcher } from './catch-up.ts';
 import { describeMembers } from './lag.ts';
 import type { ReplayPlan } from './replay.ts';
@@ -9,14 +10,8 @@ import type { ReplayPlan } from './replay.ts';
  * After a replay: follows the group until it has reprocessed up to the end offsets the partitions
  * had when the offsets were moved, and publishes that progress as a MetricsSnapshot of role
  * `replay` to the metrics topic about once a second, so the dashboard shows it live
- * (metric names in ops/README.md).
+ * (metrics: REPLAY_METRICS in contracts/metrics/operations.ts, ops/README.md).
  */
-export const REPLAY_METRICS = {
-  lag: 'tributary_replay_lag_messages',
-  total: 'tributary_replay_total_messages',
-  members: 'tributary_replay_group_members',
-} as const;
-
 export interface ReplayProgress {
   total: number;
   remaining: number;
@@ -37,10 +32,10 @@ export async function followReplay(
 ): Promise<ReplayProgress> {
   const intervalMs = opts.intervalMs ?? 1000;
   const labels = { group: plan.group };
-  const metrics = createRoleMetrics('replay');
-  const lag = metrics.gauge(REPLAY_METRICS.lag, 'messages of the replay still to reprocess', ['group']);
-  const total = metrics.gauge(REPLAY_METRICS.total, 'messages the replay reprocesses', ['group']);
-  const members = metrics.gauge(REPLAY_METRICS.members, 'members of the replayed group', ['group']);
+  const metrics = createRoleMetrics(REPLAY_ROLE);
+  const lag = metrics.gauge(REPLAY_METRICS.lag);
+  const total = metrics.gauge(REPLAY_METRICS.total);
+  const members = metrics.gauge(REPLAY_METRICS.members);
   total.set(labels, plan.toReprocess);
   lag.set(labels, plan.toReprocess);
   const reporter = await startMetricsReporter({

@@ -1,12 +1,10 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { STALL_INFO_GAUGE, STALLED_GAUGE } from '../common/liveness.ts';
-import { type MetricsSnapshot, parseSnapshot } from '../common/metrics.ts';
 import { type OffsetRange, readRanges } from '../common/topic-reader.ts';
-import { parseKey } from '../gateway/live/metrics-aggregator.ts';
+import { decodeSnapshot, type MetricsSnapshot, ROLE_METRICS, sampleSum } from '../contracts/metrics/index.ts';
 
 /**
  * The roles' own verdicts, for `tributary status`: every role process publishes a metrics snapshot
- * about once a second, with `tributary_role_stalled` and the reason (common/liveness.ts). Reading
+ * about once a second, with ROLE_METRICS.stalled and the reason (common/liveness.ts). Reading
  * the last `windowMs` of the metrics topic finds every role instance that ran lately wherever it
  * runs — unlike probing /readyz, which needs each process's ops port (random by default) and
  * host. An instance whose last snapshot is older than `staleAfterMs` is stale: it stopped, or it
@@ -48,9 +46,9 @@ export async function roleStatuses(
   });
   const latest = new Map<string, Seen>();
   await readRanges(deps, ranges, ({ message }) => {
-    const snapshot = parseSnapshot(message.value);
+    const snapshot = decodeSnapshot(message.value);
     // only role processes report liveness (a replay's progress snapshots do not)
-    if (!snapshot || snapshot.gauges[STALLED_GAUGE] === undefined) return undefined;
+    if (!snapshot || stalledValue(snapshot) === undefined) return undefined;
     const at = Number(message.timestamp);
     const known = latest.get(snapshot.instance);
     if (!known || at >= known.at) latest.set(snapshot.instance, { snapshot, at });
@@ -69,7 +67,7 @@ export function summarize(seen: readonly Seen[], now: number, staleAfterMs: numb
       const newest = Math.max(...all.map((s) => s.at));
       const lastSnapshotSeconds = Math.max(0, Math.round((now - newest) / 1000));
       const fresh = all.filter((s) => now - s.at <= staleAfterMs);
-      const stalled = fresh.filter((s) => s.snapshot.gauges[STALLED_GAUGE] === 1).map(reasonOf);
+      const stalled = fresh.filter((s) => stalledValue(s.snapshot) === 1).map(reasonOf);
       if (stalled.length > 0) {
         return {
           role,
@@ -90,9 +88,9 @@ export function summarize(seen: readonly Seen[], now: number, staleAfterMs: numb
     });
 }
 
+const stalledValue = (s: MetricsSnapshot) => sampleSum(s.gauges, ROLE_METRICS.stalled);
+
 function reasonOf(s: Seen): string {
-  for (const key of Object.keys(s.snapshot.gauges)) {
-    if (key.startsWith(`${STALL_INFO_GAUGE}{`)) return parseKey(key).labels.reason ?? 'stalled';
-  }
-  return 'stalled (no reason given)';
+  const info = s.snapshot.gauges.find((g) => g.name === ROLE_METRICS.stallInfo.name);
+  return info ? (info.labels.reason ?? 'stalled') : 'stalled (no reason given)';
 }

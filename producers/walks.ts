@@ -5,6 +5,7 @@ import type { Logger } from '../common/logger.ts';
 import type { RoleMetrics } from '../common/metrics.ts';
 import { waitFor } from '../common/wait-for.ts';
 import { HEADERS } from '../contracts/headers.ts';
+import { POLLER_METRICS } from '../contracts/metrics/index.ts';
 import type { ApiName } from './apis.ts';
 import type { ApiTopics } from './options.ts';
 import type { Cursor } from './state.ts';
@@ -169,11 +170,7 @@ export function createWalkRecorder(deps: {
   /** how long to wait for the commit markers of the last transaction to be written */
   timeoutMs: number;
 }): WalkRecorder {
-  const failed = deps.metrics.counter(
-    'tributary_poller_walk_summaries_failed_total',
-    'walks whose summary could not be built (end offsets unknown); their versions are not reconciled',
-    ['api'],
-  );
+  const failed = deps.metrics.counter(POLLER_METRICS.walkSummariesFailed);
   let admin: Admin | undefined;
   let connecting: Promise<Admin> | undefined;
 

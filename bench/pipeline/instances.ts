@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { METRICS, type MetricDef } from '../../contracts/metrics/index.ts';
 import type { RolesInProcess } from './roles.ts';
 import { freePort } from './world.ts';
 
@@ -14,10 +15,10 @@ export const EXTRA_INSTANCE_ROLES = [
 ] as const;
 
 const SHARE_METRICS = [
-  'tributary_poller_records_published_total',
-  'tributary_bronze_rows_written_total',
-  'tributary_processor_gold_records_total',
-  'tributary_gold_rows_written_total',
+  METRICS.pollers.published,
+  METRICS.bronze.rowsWritten,
+  METRICS.processor.goldRecords,
+  METRICS.goldSinks.rowsWritten,
 ];
 const REPO = path.resolve(import.meta.dirname, '../..');
 /** how long a scrape of a child's /metrics serves the sampler's several metricSum calls of one sample */
@@ -25,7 +26,7 @@ const SCRAPE_REUSE_MS = 500;
 
 export interface ExtraInstances {
   /** the sum of a metric's samples over every child (the last value scraped from a child that does not answer) */
-  metricSum(name: string): Promise<number>;
+  metricSum(metric: MetricDef): Promise<number>;
   /** SIGTERM to every child, SIGKILL to those still running after `timeoutMs`; lines for those that did not exit cleanly */
   close(timeoutMs?: number): Promise<string[]>;
   logFiles: string[];
@@ -134,7 +135,7 @@ export async function startExtraInstances(deps: {
 
   return {
     logFiles: children.map((_, i) => `${deps.logFile}.instance-${i + 1}`),
-    async metricSum(name) {
+    async metricSum({ name }) {
       const values = await Promise.all(
         children.map(async (c) => {
           const text = c.exit === undefined ? await scrape(c) : undefined;
@@ -198,8 +199,8 @@ export function withExtraInstances(
       });
       logFiles = extras.logFiles;
     },
-    async metricSum(name) {
-      const [own, theirs] = await Promise.all([roles.metricSum(name), extras?.metricSum(name) ?? 0]);
+    async metricSum(metric) {
+      const [own, theirs] = await Promise.all([roles.metricSum(metric), extras?.metricSum(metric) ?? 0]);
       return own + theirs;
     },
     async close(o) {
@@ -207,9 +208,11 @@ export function withExtraInstances(
       if (extras) {
         // how the work split, for docs/performance.md "One vs two instances per role"
         const shares: string[] = [];
-        for (const name of SHARE_METRICS) {
-          const [own, theirs] = await Promise.all([roles.metricSum(name), extras.metricSum(name)]);
-          shares.push(`${name.replace(/^tributary_|_total$/g, '')} ${own} here, ${theirs} in the children`);
+        for (const metric of SHARE_METRICS) {
+          const [own, theirs] = await Promise.all([roles.metricSum(metric), extras.metricSum(metric)]);
+          shares.push(
+            `${metric.name.replace(/^tributary_|_total$/g, '')} ${own} here, ${theirs} in the children`,
+          );
         }
         opts.log(`work split: ${shares.join('; ')}`);
       }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { ROLES } from '../../cli/role-list.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
+import type { MetricDef } from '../../contracts/metrics/index.ts';
 import { infraOptions } from '../../runtime/endpoints.ts';
 import type { RoleDefinition, RunningRole } from '../../runtime/role.ts';
 import { startRoleFromEnv } from '../../runtime/start-role.ts';
@@ -21,7 +22,7 @@ export interface RolesInProcess {
   /** the metrics registries of every running role */
   metrics(): RoleMetrics[];
   /** sum of a counter or gauge over every running role (and every label value) */
-  metricSum(name: string): Promise<number>;
+  metricSum(metric: MetricDef): Promise<number>;
   /** closes the running roles in reverse order; a role that takes longer than `timeoutMs` is reported */
   close(opts?: { timeoutMs?: number; except?: readonly string[] }): Promise<string[]>;
   logFile: string;
@@ -50,10 +51,10 @@ export function rolesInProcess(deps: { env: NodeJS.ProcessEnv; logFile: string }
       }
     },
     metrics: all,
-    async metricSum(name) {
+    async metricSum(def) {
       let sum = 0;
       for (const m of all()) {
-        const metric = m.registry.getSingleMetric(name);
+        const metric = m.registry.getSingleMetric(def.name);
         if (metric) for (const v of (await metric.get()).values) sum += v.value;
       }
       return sum;

@@ -1,6 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Collection, Document } from 'mongodb';
 import type pg from 'pg';
+import { METRICS } from '../../contracts/metrics/index.ts';
 import { groupLag } from '../../ops/lag.ts';
 import { type Progress, type Sample, STAGES, type StageKey, stalledStage } from './analysis.ts';
 import type { RolesInProcess } from './roles.ts';
@@ -121,10 +122,10 @@ export function createStageSampler(deps: StageDeps) {
   async function sample(t0: number): Promise<Sample> {
     const [s, polled, dlqPolled, joined, joinedDlq, r, mongo, o] = await Promise.all([
       stats(),
-      deps.roles.metricSum('tributary_poller_records_published_total'),
-      deps.roles.metricSum('tributary_poller_dlq_records_total'),
-      deps.roles.metricSum('tributary_processor_gold_records_total'),
-      deps.roles.metricSum('tributary_processor_dlq_records_total'),
+      deps.roles.metricSum(METRICS.pollers.published),
+      deps.roles.metricSum(METRICS.pollers.deadLettered),
+      deps.roles.metricSum(METRICS.processor.goldRecords),
+      deps.roles.metricSum(METRICS.processor.deadLettered),
       rows(),
       mongoCount(),
       offsets(),

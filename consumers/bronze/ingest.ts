@@ -1,6 +1,7 @@
 import type { RoleMetrics } from '../../common/metrics.ts';
 import { DEAD_LETTER_STAGES } from '../../contracts/dead-letter.ts';
 import { HEADERS, headerText } from '../../contracts/headers.ts';
+import { BRONZE_METRICS } from '../../contracts/metrics/index.ts';
 import type { AvroDecoder } from '../shared/avro-decoder.ts';
 import type { Chunk } from '../shared/batch-consumer.ts';
 import { copyLine } from '../shared/copy-text.ts';
@@ -17,20 +18,11 @@ export interface BronzeMetrics {
 }
 
 export function createBronzeMetrics(metrics: RoleMetrics): BronzeMetrics {
-  const rows = metrics.counter('tributary_bronze_rows_written_total', 'new rows written to bronze', [
-    'topic',
-  ]);
-  const dlq = metrics.counter('tributary_bronze_dlq_records_total', 'records sent to the DLQ', ['topic']);
-  const batches = metrics.counter('tributary_bronze_batches_total', 'batches committed', ['topic']);
-  const last = metrics.gauge('tributary_bronze_batch_latency_seconds', 'latency of the last batch', [
-    'topic',
-  ]);
-  // Buckets passed explicitly: common/metrics.ts hands `undefined` to prom-client, which then fails.
-  const latency = metrics.histogram(
-    'tributary_bronze_batch_duration_seconds',
-    'batch latency (decode to commit)',
-    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  );
+  const rows = metrics.counter(BRONZE_METRICS.rowsWritten);
+  const dlq = metrics.counter(BRONZE_METRICS.deadLettered);
+  const batches = metrics.counter(BRONZE_METRICS.batches);
+  const last = metrics.gauge(BRONZE_METRICS.lastBatchLatency);
+  const latency = metrics.histogram(BRONZE_METRICS.batchDuration);
   return {
     rowsWritten: (topic, n) => rows.inc({ topic }, n),
     deadLettered: (topic, n) => dlq.inc({ topic }, n),

@@ -4,6 +4,7 @@ import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
 import { DEAD_LETTER_STAGES } from '../../contracts/dead-letter.ts';
+import { GOLD_SINK_METRICS } from '../../contracts/metrics/index.ts';
 import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { avroType } from '../../schemas/index.ts';
 import { createAvroDecoder } from '../shared/avro-decoder.ts';
@@ -44,16 +45,10 @@ export function createGoldConsumer(deps: {
     readerType: avroType('enrichment-job-gold'),
   });
   const labels = { sink: sinkName };
-  const written = deps.metrics.counter('tributary_gold_rows_written_total', 'gold rows written', ['sink']);
-  const stale = deps.metrics.counter(
-    'tributary_gold_stale_versions_total',
-    'gold records not written because the store holds the same or a later record of the gold topic',
-    ['sink'],
-  );
-  const dlq = deps.metrics.counter('tributary_gold_dlq_records_total', 'gold records sent to the DLQ', [
-    'sink',
-  ]);
-  const batches = deps.metrics.counter('tributary_gold_batches_total', 'gold batches committed', ['sink']);
+  const written = deps.metrics.counter(GOLD_SINK_METRICS.rowsWritten);
+  const stale = deps.metrics.counter(GOLD_SINK_METRICS.staleVersions);
+  const dlq = deps.metrics.counter(GOLD_SINK_METRICS.deadLettered);
+  const batches = deps.metrics.counter(GOLD_SINK_METRICS.batches);
 
   return createBatchConsumer({
     createConsumer: deps.createConsumer,

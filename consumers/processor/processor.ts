@@ -7,6 +7,7 @@ import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
 import { registerValueSchema } from '../../common/registry.ts';
+import { PROCESSOR_METRICS } from '../../contracts/metrics/index.ts';
 import type { EnrichmentJob, Workspace } from '../../schemas/generated/types.ts';
 import { avroType } from '../../schemas/index.ts';
 import { createAvroDecoder } from '../shared/avro-decoder.ts';
@@ -45,16 +46,10 @@ export function createStreamProcessor(deps: {
   const { kafka, registry, options, metrics, logger } = deps;
   const now = deps.now ?? Date.now;
   const { topics } = options;
-  const goldTotal = metrics.counter('tributary_processor_gold_records_total', 'gold records emitted');
-  const dlqTotal = metrics.counter('tributary_processor_dlq_records_total', 'records sent to the gold DLQ');
-  const unresolved = metrics.gauge(
-    'tributary_processor_unresolved_jobs',
-    'jobs whose workspace has not arrived yet',
-  );
-  const restoreSeconds = metrics.gauge(
-    'tributary_processor_restore_seconds',
-    'duration of the last state restore',
-  );
+  const goldTotal = metrics.counter(PROCESSOR_METRICS.goldRecords);
+  const dlqTotal = metrics.counter(PROCESSOR_METRICS.deadLettered);
+  const unresolved = metrics.gauge(PROCESSOR_METRICS.unresolvedJobs);
+  const restoreSeconds = metrics.gauge(PROCESSOR_METRICS.restoreSeconds);
 
   const tasks = createTaskProducers({ kafka, groupId: options.groupId, logger });
   const admin: Admin = kafka.admin();

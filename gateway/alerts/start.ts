@@ -3,6 +3,7 @@ import { describeError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
 import { quoteQualified } from '../../common/pg-names.ts';
+import { GATEWAY_METRICS } from '../../contracts/metrics/index.ts';
 import { readOnly } from '../analytics/db.ts';
 import type { LiveHub } from '../live/hub.ts';
 import type { MetricsAggregator } from '../live/metrics-aggregator.ts';
@@ -40,17 +41,9 @@ export function startAlerts(deps: {
   dashboardUrl?: () => string | undefined;
 }): Alerts {
   const { config, logger } = deps;
-  const transitions = deps.metrics.counter(
-    'tributary_gateway_alert_transitions_total',
-    'alerts that fired or resolved',
-    ['rule', 'transition'],
-  );
-  const deliveries = deps.metrics.counter(
-    'tributary_gateway_alert_webhook_deliveries_total',
-    'webhook deliveries of alerts, after retries',
-    ['webhook', 'outcome'],
-  );
-  const firing = deps.metrics.gauge('tributary_gateway_alerts_firing', 'alerts firing now');
+  const transitions = deps.metrics.counter(GATEWAY_METRICS.alertTransitions);
+  const deliveries = deps.metrics.counter(GATEWAY_METRICS.alertWebhookDeliveries);
+  const firing = deps.metrics.gauge(GATEWAY_METRICS.alertsFiring);
   const notifier = createNotifier({
     webhooks: config.webhooks,
     logger,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { quoteQualified } from '../../common/pg-names.ts';
+import { isJobStatus, JOB_STATUSES } from '../../contracts/job-status.ts';
 import type {
   Breakdown,
   BreakdownRow,
@@ -79,9 +80,9 @@ export function createAnalytics(deps: { pool: pg.Pool; table: string }): Analyti
     const { rows } = await c.query<{ status: string; n: number }>(
       `SELECT status, count(*)::int AS n FROM ${t} GROUP BY status`,
     );
-    const counts: StatusCounts = { queued: 0, processing: 0, completed: 0, failed: 0, canceled: 0, total: 0 };
+    const counts = { ...Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])), total: 0 } as StatusCounts;
     for (const r of rows) {
-      if (r.status in counts && r.status !== 'total') counts[r.status as JobStatusName] = r.n;
+      if (isJobStatus(r.status)) counts[r.status] = r.n;
       counts.total += r.n;
     }
     return counts;

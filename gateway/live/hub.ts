@@ -1,5 +1,6 @@
 import { describeError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
+import { PROCESSOR_METRICS } from '../../contracts/metrics/index.ts';
 import type { Analytics } from '../analytics/queries.ts';
 import type {
   GroupLag,
@@ -16,7 +17,7 @@ import type { MetricsAggregator } from './metrics-aggregator.ts';
 import type { OffsetHistory } from './offset-history.ts';
 import { pollerHealth } from './pollers.ts';
 import type { ReplayTracker } from './replays.ts';
-import { GAUGES, stageStates } from './stages.ts';
+import { stageStates } from './stages.ts';
 
 /**
  * The live picture of the pipeline, rebuilt once per tick from three sources (metrics snapshots,
@@ -102,7 +103,7 @@ export function startLiveHub(deps: LiveHubDeps): LiveHub {
       kafka = { ok: false, error: describeError(err) };
     }
     const pollers = pollerHealth(deps.metrics, now);
-    const unresolvedJobs = deps.metrics.gauge({ name: GAUGES.unresolved }, now, 'sum');
+    const unresolvedJobs = deps.metrics.gauge({ metric: PROCESSOR_METRICS.unresolvedJobs }, now, 'sum');
     const historyMs = options.historySeconds * 1000;
     const update: LiveUpdate = {
       at: now,

@@ -1,10 +1,13 @@
-import client from 'prom-client';
+import type client from 'prom-client';
+import { createGauge } from '../../common/metrics.ts';
+import { LAG_EXPORT_METRICS } from '../../contracts/metrics/index.ts';
 import type { KafkaWatch } from './kafka-watch.ts';
 import type { OffsetHistory } from './offset-history.ts';
 
 /**
  * Consumer lag as Prometheus gauges in kafka-exporter's shape (danielqsj/kafka_exporter), so the
- * Grafana dashboards written for it work against the gateway's /metrics unchanged:
+ * Grafana dashboards written for it work against the gateway's /metrics unchanged (their
+ * definitions: LAG_EXPORT_METRICS in contracts/metrics/operations.ts):
  *
  *   kafka_consumergroup_lag{consumergroup,topic,partition}             end offset − committed offset
  *   kafka_consumergroup_lag_sum{consumergroup,topic}
@@ -27,36 +30,13 @@ export function withLagGauges(
   /** topics whose offsets are exported even when no watched group reads them (raw, gold, dead-letter) */
   watchedTopics: string[] = [],
 ): KafkaWatch {
-  const gauge = (name: string, help: string, labelNames: string[]) =>
-    new client.Gauge({ name, help, labelNames, registers: [registry] });
-  const lag = gauge(
-    'kafka_consumergroup_lag',
-    'Current approximate lag of a consumer group at topic/partition',
-    ['consumergroup', 'topic', 'partition'],
-  );
-  const lagSum = gauge(
-    'kafka_consumergroup_lag_sum',
-    'Current approximate lag of a consumer group at topic',
-    ['consumergroup', 'topic'],
-  );
-  const current = gauge(
-    'kafka_consumergroup_current_offset',
-    'Current committed offset of a consumer group at topic/partition',
-    ['consumergroup', 'topic', 'partition'],
-  );
-  const topicEnd = gauge('kafka_topic_partition_current_offset', 'Current offset of a topic/partition', [
-    'topic',
-    'partition',
-  ]);
-  const topicStart = gauge('kafka_topic_partition_oldest_offset', 'Oldest offset of a topic/partition', [
-    'topic',
-    'partition',
-  ]);
-  const seconds = gauge(
-    'tributary_consumergroup_lag_seconds',
-    'Age of the oldest message a consumer group has not consumed (0 when caught up), estimated from end-offset history',
-    ['consumergroup'],
-  );
+  const m = LAG_EXPORT_METRICS;
+  const lag = createGauge(m.lag, registry);
+  const lagSum = createGauge(m.lagSum, registry);
+  const current = createGauge(m.currentOffset, registry);
+  const topicEnd = createGauge(m.topicEnd, registry);
+  const topicStart = createGauge(m.topicStart, registry);
+  const seconds = createGauge(m.lagSeconds, registry);
   const all = [lag, lagSum, current, topicEnd, topicStart, seconds];
 
   return {

@@ -1,5 +1,14 @@
-import { STALL_INFO_GAUGE, STALLED_GAUGE } from '../../common/liveness.ts';
-import type { MetricsSnapshot } from '../../common/metrics.ts';
+import {
+  type CounterDef,
+  type GaugeDef,
+  type LabelMatch,
+  type MetricDef,
+  type MetricGroup,
+  type MetricSample,
+  type MetricsSnapshot,
+  ROLE_METRICS,
+  sampleMatches,
+} from '../../contracts/metrics/index.ts';
 
 /**
  * Turns the roles' metrics snapshots (counter totals since each instance started) into numbers
@@ -7,12 +16,13 @@ import type { MetricsSnapshot } from '../../common/metrics.ts';
  * instance keeps about a minute of its own snapshots, so a rate is the difference between two
  * snapshots of the same process divided by the time between them (on that process's clock): a
  * restart (a new instance name) or a scaled-out instance never produces a negative or doubled rate.
- * Instances silent for `staleAfterMs` (by the gateway's clock) no longer count.
+ * Instances silent for `staleAfterMs` (by the gateway's clock) no longer count. Metrics are named
+ * by their catalog definition (contracts/metrics/), label values typed by its label names.
  */
-export interface MetricMatch {
-  name: string;
-  /** only series with these label values; every series of the name when omitted */
-  labels?: Record<string, string>;
+export interface MetricMatch<D extends MetricDef> {
+  metric: D;
+  /** only series with these label values; every series of the metric when omitted */
+  labels?: LabelMatch<D>;
 }
 
 export interface MetricsAggregator {
@@ -22,25 +32,29 @@ export interface MetricsAggregator {
   /** when the last snapshot arrived (gateway clock), or null */
   lastReceivedAt(): number | null;
   /** per second over the last `windowMs`; null when no instance has two snapshots to compare */
-  rate(match: MetricMatch, now: number, windowMs?: number): number | null;
+  rate<L extends string>(match: MetricMatch<CounterDef<L>>, now: number, windowMs?: number): number | null;
   /** counter growth over the last `windowMs`, summed over instances */
-  increase(match: MetricMatch, now: number, windowMs: number): number;
+  increase<L extends string>(match: MetricMatch<CounterDef<L>>, now: number, windowMs: number): number;
   /** latest counter totals summed over instances */
-  total(match: MetricMatch, now: number): number;
+  total<L extends string>(match: MetricMatch<CounterDef<L>>, now: number): number;
   /** latest gauge values combined over instances; null when none reports it */
-  gauge(match: MetricMatch, now: number, combine: 'sum' | 'max' | 'min'): number | null;
-  /** true when a fresh instance reports a counter or gauge whose name starts with the prefix */
-  reports(prefix: string, now: number): boolean;
+  gauge<L extends string>(
+    match: MetricMatch<GaugeDef<L>>,
+    now: number,
+    combine: 'sum' | 'max' | 'min',
+  ): number | null;
+  /** true when a fresh instance reports a counter or gauge of the group (a catalog section) */
+  reports(group: MetricGroup, now: number): boolean;
   /** the values of one label seen on a metric, e.g. the `api` of the pollers */
-  labelValues(name: string, label: string, now: number): string[];
+  labelValues<L extends string>(metric: MetricDef<MetricDef['kind'], L>, label: L, now: number): string[];
   /**
    * What is known of one role (the snapshots' `role`), fresh or not: how many instances are fresh,
    * when the role was last heard from, and which fresh instances say they are stalled and why.
    * Null when no instance of it was heard from in the last 5 minutes.
    */
   role(name: string, now: number): RoleView | null;
-  /** when an instance reporting a metric with this prefix was last heard from (gateway clock) */
-  lastReportedAt(prefix: string): number | null;
+  /** when an instance reporting a metric of the group was last heard from (gateway clock) */
+  lastReportedAt(group: MetricGroup): number | null;
 }
 
 export interface RoleView {
@@ -52,46 +66,34 @@ export interface RoleView {
 
 interface Sample {
   at: number;
-  values: Map<string, number>;
+  /** the snapshot's counters and gauges by metric name */
+  byName: Map<string, MetricSample[]>;
 }
 interface Instance {
   role: string;
   receivedAt: number;
   samples: Sample[];
 }
-interface ParsedKey {
-  name: string;
-  labels: Record<string, string>;
-}
-
 export function createMetricsAggregator(
   opts: { staleAfterMs?: number; retainMs?: number } = {},
 ): MetricsAggregator {
   const staleAfterMs = opts.staleAfterMs ?? 15_000;
   const retainMs = opts.retainMs ?? 65_000;
   const instances = new Map<string, Instance>();
-  const parsed = new Map<string, ParsedKey>();
   let lastReceived: number | null = null;
 
   const fresh = (now: number) => [...instances.values()].filter((i) => now - i.receivedAt <= staleAfterMs);
 
-  function matches(key: string, match: MetricMatch): boolean {
-    let p = parsed.get(key);
-    if (!p) {
-      p = parseKey(key);
-      parsed.set(key, p);
-    }
-    if (p.name !== match.name) return false;
-    return Object.entries(match.labels ?? {}).every(([k, v]) => p.labels[k] === v);
-  }
-
-  function sum(sample: Sample, match: MetricMatch): number | undefined {
+  function sum<D extends MetricDef>(sample: Sample, match: MetricMatch<D>): number | undefined {
     let total: number | undefined;
-    for (const [key, value] of sample.values) {
-      if (matches(key, match)) total = (total ?? 0) + value;
+    for (const s of sample.byName.get(match.metric.name) ?? []) {
+      if (sampleMatches(s, match.metric, match.labels)) total = (total ?? 0) + s.value;
     }
     return total;
   }
+
+  const reportsAny = (sample: Sample, group: MetricGroup) =>
+    Object.values(group).some((m) => sample.byName.has(m.name));
 
   /** the latest sample and the oldest one within the window before it */
   function span(instance: Instance, windowMs: number): [Sample, Sample] {
@@ -111,10 +113,13 @@ export function createMetricsAggregator(
       lastReceived = receivedAt;
       const last = instance.samples.at(-1);
       if (last && snapshot.at <= last.at) return; // a replayed or reordered snapshot adds nothing
-      const values = new Map<string, number>();
-      for (const [k, v] of Object.entries(snapshot.counters ?? {})) values.set(k, v);
-      for (const [k, v] of Object.entries(snapshot.gauges ?? {})) values.set(k, v);
-      instance.samples.push({ at: snapshot.at, values });
+      const byName = new Map<string, MetricSample[]>();
+      for (const s of [...snapshot.counters, ...snapshot.gauges]) {
+        const series = byName.get(s.name);
+        if (series) series.push(s);
+        else byName.set(s.name, [s]);
+      }
+      instance.samples.push({ at: snapshot.at, byName });
       while (instance.samples.length > 1 && instance.samples[0]!.at < snapshot.at - retainMs) {
         instance.samples.shift();
       }
@@ -153,14 +158,14 @@ export function createMetricsAggregator(
       if (combine === 'sum') return values.reduce((a, b) => a + b, 0);
       return combine === 'max' ? Math.max(...values) : Math.min(...values);
     },
-    reports(prefix, now) {
-      return fresh(now).some((i) => [...i.samples.at(-1)!.values.keys()].some((k) => k.startsWith(prefix)));
+    reports(group, now) {
+      return fresh(now).some((i) => reportsAny(i.samples.at(-1)!, group));
     },
-    labelValues(name, label, now) {
+    labelValues(metric, label, now) {
       const seen = new Set<string>();
       for (const i of fresh(now)) {
-        for (const key of i.samples.at(-1)!.values.keys()) {
-          const value = matches(key, { name }) ? parsed.get(key)!.labels[label] : undefined;
+        for (const s of i.samples.at(-1)!.byName.get(metric.name) ?? []) {
+          const value = s.labels[label];
           if (value !== undefined) seen.add(value);
         }
       }
@@ -174,35 +179,23 @@ export function createMetricsAggregator(
       for (const [instanceName, i] of all) {
         if (now - i.receivedAt > staleAfterMs) continue;
         freshInstances++;
-        const values = i.samples.at(-1)!.values;
-        if (values.get(STALLED_GAUGE) !== 1) continue;
+        const latest = i.samples.at(-1)!;
+        if (sum(latest, { metric: ROLE_METRICS.stalled }) !== 1) continue;
         let reason = 'stalled (no reason given)';
-        for (const key of values.keys()) {
-          if (key.startsWith(`${STALL_INFO_GAUGE}{`)) reason = parseKey(key).labels.reason ?? reason;
-        }
+        for (const s of latest.byName.get(ROLE_METRICS.stallInfo.name) ?? [])
+          reason = s.labels.reason ?? reason;
         stalled.push({ instance: instanceName, reason });
       }
       const lastReceivedAt = Math.max(...all.map(([, i]) => i.receivedAt));
       return { role: name, freshInstances, lastReceivedAt, stalled };
     },
-    lastReportedAt(prefix) {
+    lastReportedAt(group) {
       let last: number | null = null;
       for (const i of instances.values()) {
-        const reports = [...i.samples.at(-1)!.values.keys()].some((k) => k.startsWith(prefix));
+        const reports = reportsAny(i.samples.at(-1)!, group);
         if (reports && (last === null || i.receivedAt > last)) last = i.receivedAt;
       }
       return last;
     },
   };
-}
-
-/** `name{a="x",b="y"}` as written by common/metrics.ts snapshot(). */
-export function parseKey(key: string): ParsedKey {
-  const brace = key.indexOf('{');
-  if (brace < 0 || !key.endsWith('}')) return { name: key, labels: {} };
-  const labels: Record<string, string> = {};
-  for (const m of key.slice(brace + 1, -1).matchAll(/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-    labels[m[1]!] = m[2]!;
-  }
-  return { name: key.slice(0, brace), labels };
 }

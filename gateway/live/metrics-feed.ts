@@ -4,7 +4,7 @@ import { describeError, TributaryError } from '../../common/errors.ts';
 import { keepConsumerRunning } from '../../common/keep-running.ts';
 import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
-import { parseSnapshot } from '../../common/metrics.ts';
+import { decodeSnapshot } from '../../contracts/metrics/index.ts';
 import type { SourceState } from '../events.ts';
 import type { MetricsAggregator } from './metrics-aggregator.ts';
 
@@ -61,7 +61,7 @@ export async function startMetricsFeed(deps: {
       await consumer.run({
         autoCommit: false,
         eachMessage: async ({ message }) => {
-          const snapshot = parseSnapshot(message.value);
+          const snapshot = decodeSnapshot(message.value);
           if (!snapshot) {
             deps.onInvalid?.();
             return;
@@ -92,5 +92,3 @@ export async function startMetricsFeed(deps: {
     },
   };
 }
-
-export { parseSnapshot };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricsSnapshot } from '../../common/metrics.ts';
+import { type MetricsSnapshot, REPLAY_METRICS, sample } from '../../contracts/metrics/index.ts';
 import { createReplayTracker, progressOf } from './replays.ts';
 
 const replay = (
@@ -11,14 +11,12 @@ const replay = (
   role,
   instance,
   at,
-  counters: {},
-  gauges: Object.fromEntries(
-    Object.entries(groups).flatMap(([g, v]) => [
-      [`tributary_replay_lag_messages{group="${g}"}`, v.lag],
-      [`tributary_replay_total_messages{group="${g}"}`, v.total],
-      [`tributary_replay_group_members{group="${g}"}`, v.members ?? 0],
-    ]),
-  ),
+  counters: [],
+  gauges: Object.entries(groups).flatMap(([group, v]) => [
+    sample(REPLAY_METRICS.lag, v.lag, { group }),
+    sample(REPLAY_METRICS.total, v.total, { group }),
+    sample(REPLAY_METRICS.members, v.members ?? 0, { group }),
+  ]),
 });
 
 describe('replay tracker', () => {

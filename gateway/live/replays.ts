@@ -1,16 +1,13 @@
-import type { MetricsSnapshot } from '../../common/metrics.ts';
-import { REPLAY_METRICS } from '../../ops/replay-progress.ts';
+import { type MetricsSnapshot, REPLAY_METRICS, REPLAY_ROLE } from '../../contracts/metrics/index.ts';
 import type { ReplayState } from '../events.ts';
-import { parseKey } from './metrics-aggregator.ts';
 
 /**
- * The progress of `tributary replay` runs, from the snapshots of role `replay` (gauge names: REPLAY_METRICS,
- * ops/README.md "Replay progress metrics"). Kept apart from the aggregator because it needs the
- * opposite retention: the replay command publishes a last snapshot (lag 0) and stops, and that
- * finished state must stay visible for `keepMs` so the operator sees it complete, where the
- * aggregator drops an instance after 15 s of silence.
+ * The progress of `tributary replay` runs, from the snapshots of role REPLAY_ROLE (gauges:
+ * REPLAY_METRICS in contracts/metrics/, ops/README.md "Replay progress metrics"). Kept apart from
+ * the aggregator because it needs the opposite retention: the replay command publishes a last
+ * snapshot (lag 0) and stops, and that finished state must stay visible for `keepMs` so the
+ * operator sees it complete, where the aggregator drops an instance after 15 s of silence.
  */
-export const REPLAY_ROLE = 'replay';
 const FIELDS = Object.keys(REPLAY_METRICS) as Array<keyof typeof REPLAY_METRICS>;
 
 export interface ReplayTracker {
@@ -40,9 +37,8 @@ export function createReplayTracker(opts: { keepMs?: number } = {}): ReplayTrack
     ingest(snapshot, receivedAt) {
       if (snapshot.role !== REPLAY_ROLE) return;
       const byGroup = new Map<string, Partial<Record<keyof typeof REPLAY_METRICS, number>>>();
-      for (const [key, value] of Object.entries(snapshot.gauges ?? {})) {
-        const { name, labels } = parseKey(key);
-        const field = FIELDS.find((f) => REPLAY_METRICS[f] === name);
+      for (const { name, labels, value } of snapshot.gauges) {
+        const field = FIELDS.find((f) => REPLAY_METRICS[f].name === name);
         if (!field || labels.group === undefined) continue;
         const g = byGroup.get(labels.group) ?? {};
         g[field] = value;

@@ -2,10 +2,10 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server } from 'socket.io';
 import { bearerMatches, tokenMatches } from '../../common/ops-server.ts';
 import { createTokenBucket } from '../../common/token-bucket.ts';
+import { isJobStatus, JOB_STATUSES } from '../../contracts/job-status.ts';
 import type { AlertEngine } from '../alerts/engine.ts';
 import type { Analytics } from '../analytics/queries.ts';
 import type { ClientToServerEvents, RecentJobsQuery, ServerToClientEvents } from '../events.ts';
-import { JOB_STATUSES } from '../schemas.ts';
 import { addSecurityHeaders, type HostPolicy, hostAllowed } from '../security.ts';
 import type { LiveHub } from './hub.ts';
 
@@ -100,7 +100,7 @@ function validQuery(
 ): { status?: RecentJobsQuery['status']; limit: number } | undefined {
   const status = query?.status;
   const limit = query?.limit ?? 10;
-  if (status !== undefined && !JOB_STATUSES.includes(status)) return undefined;
+  if (status !== undefined && !isJobStatus(status)) return undefined;
   if (!Number.isInteger(limit) || limit < 1 || limit > 50) return undefined;
   return { status, limit };
 }

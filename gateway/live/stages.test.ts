@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { METRICS, sample } from '../../contracts/metrics/index.ts';
 import type { GroupLag, PollerHealth } from '../events.ts';
 import { createMetricsAggregator } from './metrics-aggregator.ts';
 import { createOffsetHistory } from './offset-history.ts';
@@ -14,14 +15,14 @@ function inputs(over: Partial<StageInputs> = {}): StageInputs {
         role: 'all',
         instance: 'all@1',
         at,
-        counters: {
-          'tributary_poller_records_published_total{api="workspaces"}': 10 * i,
-          tributary_bronze_rows_written_total: 10 * i,
-          tributary_processor_gold_records_total: 8 * i,
-          'tributary_gold_rows_written_total{sink="postgres"}': 8 * i,
-          'tributary_gold_rows_written_total{sink="mongo"}': 6 * i,
-        },
-        gauges: {},
+        counters: [
+          sample(METRICS.pollers.published, 10 * i, { api: 'workspaces' }),
+          sample(METRICS.bronze.rowsWritten, 10 * i),
+          sample(METRICS.processor.goldRecords, 8 * i),
+          sample(METRICS.goldSinks.rowsWritten, 8 * i, { sink: 'postgres' }),
+          sample(METRICS.goldSinks.rowsWritten, 6 * i, { sink: 'mongo' }),
+        ],
+        gauges: [],
       },
       at,
     );
@@ -117,11 +118,11 @@ describe('pipeline stage states', () => {
       role,
       instance: `${role}@h:1`,
       at: 2000,
-      counters: {},
-      gauges: {
-        tributary_role_stalled: stalled,
-        ...(reason ? { [`tributary_role_stall_info{reason="${reason}"}`]: 1 } : {}),
-      },
+      counters: [],
+      gauges: [
+        sample(METRICS.role.stalled, stalled),
+        ...(reason ? [sample(METRICS.role.stallInfo, 1, { reason })] : []),
+      ],
     });
     i.metrics.ingest(snapshot('processor', 0), 2000);
     i.metrics.ingest(snapshot('gold-mongo', 0), 2000);
@@ -140,8 +141,8 @@ describe('pipeline stage states', () => {
       role,
       instance: `${role}@h:1`,
       at,
-      counters: { 'tributary_gold_rows_written_total{sink="x"}': at },
-      gauges: { tributary_role_stalled: 0 },
+      counters: [sample(METRICS.goldSinks.rowsWritten, at, { sink: 'x' })],
+      gauges: [sample(METRICS.role.stalled, 0)],
     });
     i.metrics.ingest(snapshot('gold-mongo', 1000), 1000);
     i.metrics.ingest(snapshot('gold-postgres', 19_000), 19_000);

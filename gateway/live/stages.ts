@@ -1,3 +1,11 @@
+import {
+  BRONZE_METRICS,
+  type CounterDef,
+  GOLD_SINK_METRICS,
+  type MetricGroup,
+  POLLER_METRICS,
+  PROCESSOR_METRICS,
+} from '../../contracts/metrics/index.ts';
 import type { GroupLag, PollerHealth, StageName, StageState, StageStatus } from '../events.ts';
 import type { MetricsAggregator } from './metrics-aggregator.ts';
 import type { OffsetHistory } from './offset-history.ts';
@@ -19,26 +27,6 @@ export const THRESHOLDS = {
   /** DLQ growth and HTTP 429s are looked at over this window */
   recentWindowMs: 60_000,
   rateWindowMs: 5_000,
-} as const;
-
-export const COUNTERS = {
-  polled: 'tributary_poller_records_published_total',
-  poller429: 'tributary_poller_http_429_total',
-  pollerRetries: 'tributary_poller_retries_total',
-  pollerRequests: 'tributary_poller_requests_total',
-  pollerDlq: 'tributary_poller_dlq_records_total',
-  bronzeRows: 'tributary_bronze_rows_written_total',
-  bronzeDlq: 'tributary_bronze_dlq_records_total',
-  joined: 'tributary_processor_gold_records_total',
-  processorDlq: 'tributary_processor_dlq_records_total',
-  goldRows: 'tributary_gold_rows_written_total',
-} as const;
-
-export const GAUGES = {
-  pollerLag: 'tributary_poller_lag_seconds',
-  pollerLastSuccess: 'tributary_poller_last_success_timestamp_seconds',
-  pollerHealthy: 'tributary_poller_healthy',
-  unresolved: 'tributary_processor_unresolved_jobs',
 } as const;
 
 export interface StageInputs {
@@ -66,16 +54,16 @@ const GREEN: Verdict = ['green', ''];
 
 export function stageStates(i: StageInputs): StageState[] {
   const { now, metrics } = i;
-  const rate = (name: string) => metrics.rate({ name }, now, THRESHOLDS.rateWindowMs);
-  const grew = (name: string) => metrics.increase({ name }, now, THRESHOLDS.recentWindowMs) > 0;
+  const rate = (metric: CounterDef) => metrics.rate({ metric }, now, THRESHOLDS.rateWindowMs);
+  const grew = (metric: CounterDef) => metrics.increase({ metric }, now, THRESHOLDS.recentWindowMs) > 0;
   const ago = (at: number) => `${Math.max(0, Math.round((now - at) / 1000))} s`;
   /** red when a role of the stage says it is stalled; stale when one stopped sending metrics */
-  const silent = (prefix: string, label: string, roles: readonly string[]): Verdict | undefined => {
+  const silent = (group: MetricGroup, label: string, roles: readonly string[]): Verdict | undefined => {
     const views = roles.flatMap((r) => metrics.role(r, now) ?? []);
     const stalled = views.flatMap((v) => v.stalled.map((s) => `${v.role} stalled: ${s.reason}`));
     if (stalled.length > 0) return ['red', stalled.join(' | ')];
-    if (!views.some((v) => v.freshInstances > 0) && !metrics.reports(prefix, now)) {
-      const last = Math.max(metrics.lastReportedAt(prefix) ?? 0, ...views.map((v) => v.lastReceivedAt));
+    if (!views.some((v) => v.freshInstances > 0) && !metrics.reports(group, now)) {
+      const last = Math.max(metrics.lastReportedAt(group) ?? 0, ...views.map((v) => v.lastReceivedAt));
       return ['stale', last > 0 ? `no ${label} metrics for ${ago(last)}` : `no ${label} metrics`];
     }
     const quiet = views.filter((v) => v.freshInstances === 0);
@@ -87,9 +75,10 @@ export function stageStates(i: StageInputs): StageState[] {
   const rawLag = worstLag(i.lag.filter((g) => g.topics.some((t) => i.rawTopics.includes(t))));
   const goldLag = worstLag(i.lag.filter((g) => g.topics.includes(i.goldTopic)));
 
-  const sinks = metrics.labelValues(COUNTERS.goldRows, 'sink', now);
+  const goldRows = GOLD_SINK_METRICS.rowsWritten;
+  const sinks = metrics.labelValues(goldRows, 'sink', now);
   const sinkRates = sinks.map((sink) =>
-    metrics.rate({ name: COUNTERS.goldRows, labels: { sink } }, now, THRESHOLDS.rateWindowMs),
+    metrics.rate({ metric: goldRows, labels: { sink } }, now, THRESHOLDS.rateWindowMs),
   );
   // a record is gold-written once every sink has it: the slowest sink is the stage's rate
   const goldRate = sinkRates.some((r) => r === null)
@@ -100,8 +89,8 @@ export function stageStates(i: StageInputs): StageState[] {
 
   const verdicts: Record<StageName, [number | null, Verdict]> = {
     polled: [
-      rate(COUNTERS.polled),
-      silent('tributary_poller_', 'poller', STAGE_ROLES.polled) ?? pollerVerdict(i.pollers, grew),
+      rate(POLLER_METRICS.published),
+      silent(POLLER_METRICS, 'poller', STAGE_ROLES.polled) ?? pollerVerdict(i.pollers, grew),
     ],
     published: [
       i.offsets.rate(i.rawTopics, now, THRESHOLDS.rateWindowMs),
@@ -112,24 +101,24 @@ export function stageStates(i: StageInputs): StageState[] {
           : GREEN,
     ],
     'bronze-written': [
-      rate(COUNTERS.bronzeRows),
-      silent('tributary_bronze_', 'bronze', STAGE_ROLES['bronze-written']) ??
+      rate(BRONZE_METRICS.rowsWritten),
+      silent(BRONZE_METRICS, 'bronze', STAGE_ROLES['bronze-written']) ??
         lagVerdict(rawLag) ??
-        (grew(COUNTERS.bronzeDlq) ? ['amber', 'records sent to the DLQ in the last minute'] : GREEN),
+        (grew(BRONZE_METRICS.deadLettered) ? ['amber', 'records sent to the DLQ in the last minute'] : GREEN),
     ],
     joined: [
-      rate(COUNTERS.joined),
-      silent('tributary_processor_', 'processor', STAGE_ROLES.joined) ??
+      rate(PROCESSOR_METRICS.goldRecords),
+      silent(PROCESSOR_METRICS, 'processor', STAGE_ROLES.joined) ??
         lagVerdict(rawLag) ??
         ((i.unresolvedJobs ?? 0) > THRESHOLDS.unresolvedAmberJobs
           ? ['amber', `${i.unresolvedJobs} jobs wait for their workspace`]
-          : grew(COUNTERS.processorDlq)
+          : grew(PROCESSOR_METRICS.deadLettered)
             ? ['amber', 'records sent to the DLQ in the last minute']
             : GREEN),
     ],
     'gold-written': [
       goldRate,
-      silent('tributary_gold_', 'gold sink', STAGE_ROLES['gold-written']) ?? lagVerdict(goldLag) ?? GREEN,
+      silent(GOLD_SINK_METRICS, 'gold sink', STAGE_ROLES['gold-written']) ?? lagVerdict(goldLag) ?? GREEN,
     ],
   };
   return (Object.keys(verdicts) as StageName[]).map((stage) => {
@@ -158,7 +147,7 @@ function lagVerdict(g: GroupLag | undefined): Verdict | undefined {
   return undefined;
 }
 
-function pollerVerdict(pollers: PollerHealth[], grew: (name: string) => boolean): Verdict {
+function pollerVerdict(pollers: PollerHealth[], grew: (metric: CounterDef) => boolean): Verdict {
   const down = pollers.filter((p) => p.healthy === false);
   if (down.length > 0) return ['red', `unhealthy: ${down.map((p) => p.api).join(', ')}`];
   const behind = pollers.filter((p) => (p.lagSeconds ?? 0) > THRESHOLDS.pollerBehindAmberSeconds);
@@ -175,6 +164,6 @@ function pollerVerdict(pollers: PollerHealth[], grew: (name: string) => boolean)
       throttled.map((p) => `${p.api}: ${p.http429LastMinute} HTTP 429 in the last minute`).join('; '),
     ];
   }
-  if (grew(COUNTERS.pollerDlq)) return ['amber', 'records sent to the DLQ in the last minute'];
+  if (grew(POLLER_METRICS.deadLettered)) return ['amber', 'records sent to the DLQ in the last minute'];
   return GREEN;
 }

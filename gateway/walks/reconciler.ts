@@ -2,6 +2,7 @@ import type { Admin } from 'kafkajs';
 import { describeError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
+import { WALK_METRICS } from '../../contracts/metrics/index.ts';
 import { type LatestWalk, latestWalks } from '../../ops/walks.ts';
 import type { WalksApi, WalksOptions } from './options.ts';
 import { caughtUp, judge } from './reconcile.ts';
@@ -49,25 +50,10 @@ export function startWalkReconciler(deps: {
   const now = deps.now ?? Date.now;
   const byTopic = new Map<string, WalksApi>(Object.values(options.apis).map((a) => [a.rawTopic, a]));
   const rawTopics = [...byTopic.keys()];
-  const unreconciled = deps.metrics.gauge(
-    'tributary_walks_unreconciled',
-    'poller walks with a served version found neither in bronze nor in a dead-letter topic',
-    ['api'],
-  );
-  const pending = deps.metrics.gauge(
-    'tributary_walks_pending',
-    'poller walks bronze has not caught up with',
-    ['api'],
-  );
-  const oldest = deps.metrics.gauge(
-    'tributary_walks_oldest_pending_seconds',
-    'age of the oldest walk still waiting for bronze',
-    ['api'],
-  );
-  const errors = deps.metrics.counter(
-    'tributary_walks_reconcile_errors_total',
-    'reconciliation passes that failed',
-  );
+  const unreconciled = deps.metrics.gauge(WALK_METRICS.unreconciled);
+  const pending = deps.metrics.gauge(WALK_METRICS.pending);
+  const oldest = deps.metrics.gauge(WALK_METRICS.oldestPendingSeconds);
+  const errors = deps.metrics.counter(WALK_METRICS.reconcileErrors);
   let health: WalkHealth[] = Object.values(options.apis).map((a) => ({
     api: a.api,
     unreconciled: 0,

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
 import { waitFor } from '../../common/wait-for.ts';
+import { encodeSnapshot, METRICS, type MetricSample, sample } from '../../contracts/metrics/index.ts';
 import {
   formatDuration,
   formatInt,
@@ -80,43 +81,46 @@ function startFeeder(producer: Producer, topics: { metrics: string; raw: string 
   const started = Date.now();
   const id = randomUUID().slice(0, 8);
   const total = (perSec: number, at: number) => Math.round((perSec * (at - started)) / 1000);
+  const { pollers, bronze, processor, goldSinks } = METRICS;
+  const ws = { api: 'workspaces' };
+  const jobs = { api: 'enrichment-jobs' };
   const tick = () => {
     const at = Date.now();
-    const snapshots = [
+    const snapshots: Array<{ role: string; counters: MetricSample[]; gauges: MetricSample[] }> = [
       {
         role: 'poller',
-        counters: {
-          'tributary_poller_records_published_total{api="workspaces"}': total(20, at),
-          'tributary_poller_records_published_total{api="enrichment-jobs"}': total(60, at),
-          'tributary_poller_requests_total{api="workspaces"}': total(2, at),
-          'tributary_poller_requests_total{api="enrichment-jobs"}': total(4, at),
-        },
-        gauges: {
-          'tributary_poller_healthy{api="workspaces"}': 1,
-          'tributary_poller_healthy{api="enrichment-jobs"}': 1,
-          'tributary_poller_lag_seconds{api="workspaces"}': 1.2,
-          'tributary_poller_lag_seconds{api="enrichment-jobs"}': 2.4,
-          'tributary_poller_last_success_timestamp_seconds{api="workspaces"}': at / 1000,
-          'tributary_poller_last_success_timestamp_seconds{api="enrichment-jobs"}': at / 1000,
-        },
+        counters: [
+          sample(pollers.published, total(20, at), ws),
+          sample(pollers.published, total(60, at), jobs),
+          sample(pollers.requests, total(2, at), { ...ws, status: '200' }),
+          sample(pollers.requests, total(4, at), { ...jobs, status: '200' }),
+        ],
+        gauges: [
+          sample(pollers.healthy, 1, ws),
+          sample(pollers.healthy, 1, jobs),
+          sample(pollers.behindSeconds, 1.2, ws),
+          sample(pollers.behindSeconds, 2.4, jobs),
+          sample(pollers.lastSuccess, at / 1000, ws),
+          sample(pollers.lastSuccess, at / 1000, jobs),
+        ],
       },
       {
         role: 'bronze',
-        counters: { 'tributary_bronze_rows_written_total{topic="raw"}': total(78, at) },
-        gauges: {},
+        counters: [sample(bronze.rowsWritten, total(78, at), { topic: 'raw' })],
+        gauges: [],
       },
       {
         role: 'processor',
-        counters: { tributary_processor_gold_records_total: total(55, at) },
-        gauges: { tributary_processor_unresolved_jobs: 3 },
+        counters: [sample(processor.goldRecords, total(55, at))],
+        gauges: [sample(processor.unresolvedJobs, 3)],
       },
       {
         role: 'gold-sinks',
-        counters: {
-          'tributary_gold_rows_written_total{sink="postgres"}': total(55, at),
-          'tributary_gold_rows_written_total{sink="mongo"}': total(52, at),
-        },
-        gauges: {},
+        counters: [
+          sample(goldSinks.rowsWritten, total(55, at), { sink: 'postgres' }),
+          sample(goldSinks.rowsWritten, total(52, at), { sink: 'mongo' }),
+        ],
+        gauges: [],
       },
     ];
     void producer
@@ -124,7 +128,7 @@ function startFeeder(producer: Producer, topics: { metrics: string; raw: string 
         topic: topics.metrics,
         messages: snapshots.map((s) => ({
           key: s.role,
-          value: JSON.stringify({ ...s, instance: `${s.role}@${id}`, at }),
+          value: encodeSnapshot({ ...s, instance: `${s.role}@${id}`, at }),
         })),
       })
       .then(() =>
@@ -300,18 +304,16 @@ describe('live dashboard in Chromium', () => {
         messages: [
           {
             key: instance,
-            value: JSON.stringify({
+            value: encodeSnapshot({
               role: 'replay',
               instance,
               at: at++,
-              counters: {},
-              gauges: Object.fromEntries(
-                Object.entries(lags).flatMap(([g, lag]) => [
-                  [`tributary_replay_total_messages{group="${g}"}`, 5000],
-                  [`tributary_replay_lag_messages{group="${g}"}`, lag],
-                  [`tributary_replay_group_members{group="${g}"}`, 1],
-                ]),
-              ),
+              counters: [],
+              gauges: Object.entries(lags).flatMap(([group, lag]) => [
+                sample(METRICS.replay.total, 5000, { group }),
+                sample(METRICS.replay.lag, lag, { group }),
+                sample(METRICS.replay.members, 1, { group }),
+              ]),
             }),
           },
         ],
@@ -345,22 +347,20 @@ describe('live dashboard in Chromium', () => {
   it('marks a stalled stage red with its reason, and a stage whose role went quiet grey', async () => {
     const stalledInstance = `processor@stalled-${randomUUID()}`;
     const reason = 'group tributary.processor: no batch committed for 61 s with 1,234 messages waiting';
-    const snapshot = (role: string, instance: string, gauges: Record<string, number>) => ({
+    const snapshot = (role: string, instance: string, gauges: MetricSample[]) => ({
       key: instance,
-      value: JSON.stringify({ role, instance, at: Date.now(), counters: {}, gauges }),
+      value: encodeSnapshot({ role, instance, at: Date.now(), counters: [], gauges }),
     });
+    const { stalled, stallInfo } = METRICS.role;
     // published until shown: the gateway reads the metrics topic from the latest offset
     await waitFor(
       async () => {
         await producer.send({
           topic: topics.metrics,
           messages: [
-            snapshot('processor', stalledInstance, {
-              tributary_role_stalled: 1,
-              [`tributary_role_stall_info{reason="${reason}"}`]: 1,
-            }),
+            snapshot('processor', stalledInstance, [sample(stalled, 1), sample(stallInfo, 1, { reason })]),
             // heard from once: 15 s later the gold stage is no longer known to be fine
-            snapshot('gold-mongo', `gold-mongo@quiet-${randomUUID()}`, { tributary_role_stalled: 0 }),
+            snapshot('gold-mongo', `gold-mongo@quiet-${randomUUID()}`, [sample(stalled, 0)]),
           ],
         });
         return (await page.getByTestId('stage-joined').getAttribute('data-status')) === 'red';

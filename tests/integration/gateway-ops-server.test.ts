@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../common/errors.ts';
 import { createRoleMetrics } from '../../common/metrics.ts';
 import { isLoopbackHost, type Readiness, startOpsServer } from '../../common/ops-server.ts';
+import { counter } from '../../contracts/metrics/index.ts';
 
 describe('ops server (common/ops-server.ts)', () => {
   it('serves /healthz, /readyz and the metrics of every role in one exposition', async () => {
     const a = createRoleMetrics('poller');
     const b = createRoleMetrics('bronze');
-    a.counter('tributary_shared_total', 'shared name').inc(2);
-    b.counter('tributary_shared_total', 'shared name').inc(5);
+    const shared = counter('tributary_shared_total', 'shared name');
+    a.counter(shared).inc(2);
+    b.counter(shared).inc(5);
     let ready: Readiness | Error = false;
     const ops = await startOpsServer({
       host: '127.0.0.1',

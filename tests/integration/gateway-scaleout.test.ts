@@ -3,8 +3,8 @@ import type pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
-import type { MetricsSnapshot } from '../../common/metrics.ts';
 import { waitFor } from '../../common/wait-for.ts';
+import { encodeSnapshot, METRICS, type MetricsSnapshot, sample } from '../../contracts/metrics/index.ts';
 import type { ClientToServerEvents, LiveUpdate, ServerToClientEvents } from '../../gateway/events.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { createGoldCopy, fixturePool, startTestGateway, testTopologyEnv } from '../../gateway/testing.ts';
@@ -78,10 +78,10 @@ describe('gateway: two instances', () => {
             role: 'bronze',
             instance,
             at: Date.now(),
-            counters: { 'tributary_bronze_rows_written_total{topic="raw"}': round * 10 },
-            gauges: {},
+            counters: [sample(METRICS.bronze.rowsWritten, round * 10, { topic: 'raw' })],
+            gauges: [],
           };
-          return { key: instance, value: JSON.stringify(s) };
+          return { key: instance, value: encodeSnapshot(s) };
         }),
       });
     // Each gateway reads from the latest offset once it has joined: send rounds until both count

@@ -4,8 +4,8 @@ import type pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
-import type { MetricsSnapshot } from '../../common/metrics.ts';
 import { waitFor } from '../../common/wait-for.ts';
+import { encodeSnapshot, METRICS, type MetricsSnapshot, sample } from '../../contracts/metrics/index.ts';
 import {
   type ClientToServerEvents,
   type HistoryPoint,
@@ -143,13 +143,13 @@ describe('gateway live socket', () => {
     const send = (snapshots: MetricsSnapshot[]) =>
       producer.send({
         topic: topics.metrics,
-        messages: snapshots.map((s) => ({ key: s.instance, value: JSON.stringify(s) })),
+        messages: snapshots.map((s) => ({ key: s.instance, value: encodeSnapshot(s) })),
       });
     // the gateway reads from the latest offset: probe until it sees snapshots, then send the real ones
     await waitFor(
       async () => {
         await send([
-          { role: 'probe', instance: `probe-${randomUUID()}`, at: Date.now(), counters: {}, gauges: {} },
+          { role: 'probe', instance: `probe-${randomUUID()}`, at: Date.now(), counters: [], gauges: [] },
         ]);
         return (latest()?.sources.metrics.instances ?? 0) > 0;
       },
@@ -164,42 +164,44 @@ describe('gateway live socket', () => {
         ...make(i),
       }));
     const fixed = (list: MetricsSnapshot[]) => list.map((s) => ({ ...s, instance: list[0]!.instance }));
+    const { pollers, bronze, processor, goldSinks } = METRICS;
+    const ws = { api: 'workspaces' };
     await send([
       ...fixed(
         series('poller', (i) => ({
-          counters: {
-            'tributary_poller_records_published_total{api="workspaces"}': i * 100,
-            'tributary_poller_records_published_total{api="enrichment-jobs"}': i * 50,
-            'tributary_poller_requests_total{api="workspaces"}': i * 10,
-            'tributary_poller_http_429_total{api="workspaces"}': i,
-            'tributary_poller_retries_total{api="workspaces"}': 2 * i,
-          },
-          gauges: {
-            'tributary_poller_healthy{api="workspaces"}': 1,
-            'tributary_poller_lag_seconds{api="workspaces"}': 2.5,
-            'tributary_poller_last_success_timestamp_seconds{api="workspaces"}': (t0 + i * 1000) / 1000,
-          },
+          counters: [
+            sample(pollers.published, i * 100, ws),
+            sample(pollers.published, i * 50, { api: 'enrichment-jobs' }),
+            sample(pollers.requests, i * 10, { ...ws, status: '200' }),
+            sample(pollers.rateLimited, i, ws),
+            sample(pollers.retries, 2 * i, ws),
+          ],
+          gauges: [
+            sample(pollers.healthy, 1, ws),
+            sample(pollers.behindSeconds, 2.5, ws),
+            sample(pollers.lastSuccess, (t0 + i * 1000) / 1000, ws),
+          ],
         })),
       ),
       ...fixed(
         series('bronze', (i) => ({
-          counters: { 'tributary_bronze_rows_written_total{topic="raw"}': i * 120 },
-          gauges: {},
+          counters: [sample(bronze.rowsWritten, i * 120, { topic: 'raw' })],
+          gauges: [],
         })),
       ),
       ...fixed(
         series('processor', (i) => ({
-          counters: { tributary_processor_gold_records_total: i * 40 },
-          gauges: { tributary_processor_unresolved_jobs: 7 },
+          counters: [sample(processor.goldRecords, i * 40)],
+          gauges: [sample(processor.unresolvedJobs, 7)],
         })),
       ),
       ...fixed(
         series('gold-sinks', (i) => ({
-          counters: {
-            'tributary_gold_rows_written_total{sink="postgres"}': i * 40,
-            'tributary_gold_rows_written_total{sink="mongo"}': i * 30,
-          },
-          gauges: {},
+          counters: [
+            sample(goldSinks.rowsWritten, i * 40, { sink: 'postgres' }),
+            sample(goldSinks.rowsWritten, i * 30, { sink: 'mongo' }),
+          ],
+          gauges: [],
         })),
       ),
     ]);
@@ -241,17 +243,17 @@ describe('gateway live socket', () => {
         messages: [
           {
             key: instance,
-            value: JSON.stringify({
+            value: encodeSnapshot({
               role: 'replay',
               instance,
               at: at++,
-              counters: {},
-              gauges: {
-                [`tributary_replay_total_messages{group="${replayed}"}`]: 1000,
-                [`tributary_replay_lag_messages{group="${replayed}"}`]: lag,
-                [`tributary_replay_group_members{group="${replayed}"}`]: members,
-              },
-            } satisfies MetricsSnapshot),
+              counters: [],
+              gauges: [
+                sample(METRICS.replay.total, 1000, { group: replayed }),
+                sample(METRICS.replay.lag, lag, { group: replayed }),
+                sample(METRICS.replay.members, members, { group: replayed }),
+              ],
+            }),
           },
         ],
       });

@@ -5,6 +5,7 @@ import { createKafka } from '../../common/kafka.ts';
 import { createSchemaRegistry, registerValueSchema } from '../../common/registry.ts';
 import { DEAD_LETTER_STAGES, deadLetter } from '../../contracts/dead-letter.ts';
 import { LEGACY_DEAD_LETTER_HEADERS } from '../../contracts/headers.ts';
+import { encodeSnapshot, type MetricSample, ROLE_METRICS, sample } from '../../contracts/metrics/index.ts';
 import type { OpsOptions } from '../../ops/options.ts';
 import { applyReset, planReset } from '../../ops/reset.ts';
 import { workspace } from '../support/fixtures.ts';
@@ -53,11 +54,18 @@ describe('tributary status and tail', () => {
     const stallsEnv = { ...env, TRIBUTARY_METRICS_TOPIC: topics.stalls };
     const producer = kafka.producer();
     await producer.connect();
-    const snapshot = (role: string, instance: string, at: number, gauges: Record<string, number>) => ({
+    const snapshot = (role: string, instance: string, at: number, gauges: MetricSample[]) => ({
+      key: instance,
+      timestamp: String(at),
+      value: encodeSnapshot({ role, instance, at, counters: [], gauges }),
+    });
+    // a role not upgraded yet publishes the older `name{k="v"}` form: status still reads it
+    const legacySnapshot = (role: string, instance: string, at: number, gauges: Record<string, number>) => ({
       key: instance,
       timestamp: String(at),
       value: JSON.stringify({ role, instance, at, counters: {}, gauges }),
     });
+    const { stalled, stallInfo } = ROLE_METRICS;
     const reason = 'group tributary.gold.postgres: no batch committed for 61 s with 1,234 messages waiting';
     const now = Date.now();
     // a processor heard from a minute ago (and an older instance of it), and a replay's progress,
@@ -65,9 +73,9 @@ describe('tributary status and tail', () => {
     await producer.send({
       topic: topics.stalls,
       messages: [
-        snapshot('processor', 'processor@h:3', now - 60_000, { tributary_role_stalled: 0 }),
-        snapshot('processor', 'processor@h:0', now - 100_000, { tributary_role_stalled: 0 }),
-        snapshot('replay', 'replay@h:4', now, {}),
+        snapshot('processor', 'processor@h:3', now - 60_000, [sample(stalled, 0)]),
+        snapshot('processor', 'processor@h:0', now - 100_000, [sample(stalled, 0)]),
+        snapshot('replay', 'replay@h:4', now, []),
       ],
     });
     // two live roles publish every half second, as role processes do, while the commands run
@@ -75,11 +83,11 @@ describe('tributary status and tail', () => {
       producer.send({
         topic: topics.stalls,
         messages: [
-          snapshot('gold-postgres', 'gold-postgres@h:1', Date.now(), {
-            tributary_role_stalled: 1,
-            [`tributary_role_stall_info{reason="${reason}"}`]: 1,
-          }),
-          snapshot('bronze', 'bronze@h:2', Date.now(), { tributary_role_stalled: 0 }),
+          snapshot('gold-postgres', 'gold-postgres@h:1', Date.now(), [
+            sample(stalled, 1),
+            sample(stallInfo, 1, { reason }),
+          ]),
+          legacySnapshot('bronze', 'bronze@h:2', Date.now(), { [stalled.name]: 0 }),
         ],
       });
     await live();

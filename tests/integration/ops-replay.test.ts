@@ -1,10 +1,15 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../common/kafka.ts';
-import type { MetricsSnapshot } from '../../common/metrics.ts';
 import { createSchemaRegistry } from '../../common/registry.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { bronzeRole } from '../../consumers/bronze/role.ts';
+import {
+  decodeSnapshot,
+  type MetricsSnapshot,
+  REPLAY_METRICS,
+  sampleSum,
+} from '../../contracts/metrics/index.ts';
 import { applyReplay, planReplay } from '../../ops/replay.ts';
 import { parseReplayTarget } from '../../ops/replay-target.ts';
 import type { RunningRole } from '../../runtime/role.ts';
@@ -159,26 +164,20 @@ describe('tributary replay', () => {
       await replay.waitForOutput(/waiting for .* to run again/);
       // The replay reports its whole backlog while the group is stopped…
       const before = await consumeUntil(kafka, [metricsTopic], (r) => replaySnapshots(r, group).length > 0);
-      const total = replaySnapshots(before, group)[0]!.gauges[
-        `tributary_replay_total_messages{group="${group}"}`
-      ];
+      const gauge = (s: MetricsSnapshot, metric: typeof REPLAY_METRICS.lag) =>
+        sampleSum(s.gauges, metric, { group });
+      const total = gauge(replaySnapshots(before, group)[0]!, REPLAY_METRICS.total);
       expect(total).toBeGreaterThanOrEqual(12); // 12 records, plus the transaction's commit markers
-      expect(
-        replaySnapshots(before, group)[0]!.gauges[`tributary_replay_lag_messages{group="${group}"}`],
-      ).toBe(total);
+      expect(gauge(replaySnapshots(before, group)[0]!, REPLAY_METRICS.lag)).toBe(total);
 
       // …and drains to 0 once bronze runs again.
       bronze = await startRoleFromEnv(bronzeRole, { infra, env, logger: silentLogger });
       expect(await replay.exited, replay.stderr()).toBe(0);
       expect(replay.stdout()).toMatch(/to reprocess: all reprocessed/);
       const after = await consumeUntil(kafka, [metricsTopic], (r) =>
-        replaySnapshots(r, group).some(
-          (s) => s.gauges[`tributary_replay_lag_messages{group="${group}"}`] === 0,
-        ),
+        replaySnapshots(r, group).some((s) => gauge(s, REPLAY_METRICS.lag) === 0),
       );
-      const lags = replaySnapshots(after, group).map(
-        (s) => s.gauges[`tributary_replay_lag_messages{group="${group}"}`],
-      );
+      const lags = replaySnapshots(after, group).map((s) => gauge(s, REPLAY_METRICS.lag));
       expect(lags[0]).toBe(total);
       expect(lags.at(-1)).toBe(0);
       expect(await rows()).toBe(12);
@@ -194,8 +193,8 @@ function replaySnapshots(
   group: string,
 ): MetricsSnapshot[] {
   return records
-    .map((r) => JSON.parse(r.message.value!.toString()) as MetricsSnapshot)
-    .filter((s) => s.role === 'replay' && `tributary_replay_total_messages{group="${group}"}` in s.gauges);
+    .flatMap((r) => decodeSnapshot(r.message.value) ?? [])
+    .filter((s) => s.role === 'replay' && sampleSum(s.gauges, REPLAY_METRICS.total, { group }) !== undefined);
 }
 
 async function committed(group: string, topic: string): Promise<Record<number, string>> {

@@ -3,6 +3,7 @@ import { createLogger } from '../../common/logger.ts';
 import { waitFor } from '../../common/wait-for.ts';
 import { readDeadLetter } from '../../contracts/dead-letter.ts';
 import { HEADERS } from '../../contracts/headers.ts';
+import { METRICS, sampleSum } from '../../contracts/metrics/index.ts';
 import { API_NAMES } from '../../producers/apis.ts';
 import { pollersOptions } from '../../producers/options.ts';
 import { type RunningPollers, startPollers } from '../../producers/pollers.ts';
@@ -98,7 +99,7 @@ describe('pollers under source faults', () => {
       expect(waits).toBeGreaterThanOrEqual(6);
       const { counters } = await running.metrics.snapshot();
       const rateLimited = API_NAMES.map(
-        (api) => counters[`tributary_poller_http_429_total{api="${api}"}`] ?? 0,
+        (api) => sampleSum(counters, METRICS.pollers.rateLimited, { api }) ?? 0,
       );
       expect(rateLimited.reduce((a, b) => a + b)).toBe(exchanges.filter((e) => e.status === 429).length);
     } finally {

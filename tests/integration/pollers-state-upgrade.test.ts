@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
 import { waitFor } from '../../common/wait-for.ts';
+import { METRICS, sampleSum } from '../../contracts/metrics/index.ts';
 import { TOPIC_DECLARATIONS } from '../../contracts/topology.ts';
 import { ensureTopics } from '../../infra/topics.ts';
 import { pollersOptions } from '../../producers/options.ts';
@@ -79,9 +80,7 @@ describe('pollers: upgrading a one-partition state topic', () => {
       running = await startPollers({ infra, options, logger });
       const r = running;
       const lastSuccess = async (api: string) =>
-        (await r.metrics.snapshot()).gauges[
-          `tributary_poller_last_success_timestamp_seconds{api="${api}"}`
-        ] ?? 0;
+        sampleSum((await r.metrics.snapshot()).gauges, METRICS.pollers.lastSuccess, { api }) ?? 0;
       await waitFor(
         async () =>
           (await lastSuccess('workspaces')) > startedAt && (await lastSuccess('enrichment-jobs')) > startedAt,

@@ -4,6 +4,7 @@ import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger } from '../../common/logger.ts';
 import { createTopicsReady } from '../../common/topic-admin.ts';
 import { waitFor } from '../../common/wait-for.ts';
+import { METRICS, sampleSum } from '../../contracts/metrics/index.ts';
 import { TOPIC_DECLARATIONS, type TopicKey, topicConfigs } from '../../contracts/topology.ts';
 import {
   createMemoryWorld,
@@ -261,17 +262,13 @@ export function duplicates(list: string[]): string[] {
 export async function handled(running: RunningPollers, api: ApiName): Promise<number> {
   const { counters } = await running.metrics.snapshot();
   return (
-    (counters[`tributary_poller_records_published_total{api="${api}"}`] ?? 0) +
-    (counters[`tributary_poller_dlq_records_total{api="${api}"}`] ?? 0)
+    (sampleSum(counters, METRICS.pollers.published, { api }) ?? 0) +
+    (sampleSum(counters, METRICS.pollers.deadLettered, { api }) ?? 0)
   );
 }
 
 async function lastSuccess(running: RunningPollers, api: ApiName): Promise<number> {
-  return (
-    (await running.metrics.snapshot()).gauges[
-      `tributary_poller_last_success_timestamp_seconds{api="${api}"}`
-    ] ?? 0
-  );
+  return sampleSum((await running.metrics.snapshot()).gauges, METRICS.pollers.lastSuccess, { api }) ?? 0;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
+import type { JobStatus } from '../../../contracts/job-status.ts';
 
 // Only the pieces the dashboard draws, so the bundle carries no unused chart types.
 Chart.register(
@@ -59,13 +60,19 @@ export const STAGE_COLORS: Record<string, string> = {
   'gold-written': COLORS.pink,
 };
 
-export const STATUS_COLORS: Record<string, string> = {
+/** one colour per job status (a status added to the Avro enum does not compile until it has one) */
+export const STATUS_COLORS: Record<JobStatus, string> = {
   queued: COLORS.slate,
   processing: COLORS.blue,
   completed: COLORS.green,
   failed: COLORS.red,
   canceled: COLORS.amber,
 };
+
+/** the colour of a status as the API sends it (a string): slate for one the dashboard does not know */
+export function statusColor(status: string): string {
+  return (STATUS_COLORS as Record<string, string>)[status] ?? COLORS.slate;
+}
 
 /** the n-th colour of a series (consumer groups, …) */
 export function seriesColor(i: number): string {
