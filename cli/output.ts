@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { EndpointStatus } from '../infra/runner.ts';
+import type { EndpointStatus } from '../runtime/endpoints.ts';
 
 export const progress = (prefix: string) => (line: string) => console.error(`[${prefix}] ${line}`);
 

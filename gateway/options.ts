@@ -4,7 +4,7 @@ import { readEnv } from '../common/env.ts';
 import { ConfigError } from '../common/errors.ts';
 import { requireTokenOffLoopback } from '../common/ops-server.ts';
 import { dlqTopics, readTopology } from '../contracts/topology.ts';
-import { type LineageOptions, lineageOptions } from '../ops/lineage/options.ts';
+import { type LineageOptions, lineageOptions } from '../lineage/options.ts';
 import { type AlertsConfig, alertsConfig } from './alerts/rules.ts';
 
 const List = (def: string, description: string) => Type.String({ default: def, description });
@@ -113,7 +113,7 @@ export interface GatewayOptions {
   dashboardDir: string;
   /** the alert rules and webhooks, read and validated at start */
   alerts: AlertsConfig;
-  /** the trace of GET /api/jobs/{id}/lineage (ops/lineage/options.ts) */
+  /** the trace of GET /api/jobs/{id}/lineage (lineage/options.ts) */
   lineage: LineageOptions;
 }
 

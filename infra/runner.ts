@@ -6,7 +6,11 @@ import { createLogger } from '../common/logger.ts';
 import type { RetryEvent } from '../common/retry.ts';
 import { maskUrl } from '../common/url.ts';
 import { WaitTimeoutError, waitFor } from '../common/wait-for.ts';
-import type { InfraOptions } from '../runtime/endpoints.ts';
+/**
+ * The local infrastructure runner behind `tributary infra up|down|status|reset|logs`, `npm start`
+ * and the test suite. Servers configured as external are never started or stopped, only checked.
+ */
+import type { EndpointStatus, InfraOptions } from '../runtime/endpoints.ts';
 import { warmCoordinators } from './coordinators.ts';
 import { isAlive, readPid, stopPid } from './daemon.ts';
 import { migrate } from './migrate.ts';
@@ -18,19 +22,7 @@ import { createRegistryService, registryHealth } from './services/registry.ts';
 import type { Log } from './toolchain.ts';
 import { ensureTopics } from './topics.ts';
 
-/**
- * The local infrastructure runner behind `tributary infra up|down|status|reset|logs`, `npm start`
- * and the test suite. Servers configured as external are never started or stopped, only checked.
- */
-export interface EndpointStatus {
-  name: ServiceName;
-  endpoint: string;
-  local: boolean;
-  pid?: number;
-  healthy: boolean;
-  detail: string;
-  log?: string;
-}
+export type { EndpointStatus };
 
 export function localServices(opts: InfraOptions): LocalService[] {
   const all: Array<[boolean, () => LocalService | LocalService[]]> = [

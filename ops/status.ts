@@ -1,13 +1,12 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { describeError } from '../common/errors.ts';
-import type { EndpointStatus } from '../infra/runner.ts';
-import type { InfraOptions } from '../runtime/endpoints.ts';
+import type { LatestWalk } from '../gateway/walks/query.ts';
+import type { EndpointStatus, InfraOptions } from '../runtime/endpoints.ts';
 import { type DlqSummary, existingDlqTopics, summarizeDlq } from './dlq.ts';
 import { type GroupLag, groupLag } from './lag.ts';
 import type { OpsOptions } from './options.ts';
 import { type RoleStatus, roleStatuses } from './roles.ts';
 import { listSubjects, type SubjectVersions } from './subjects.ts';
-import type { LatestWalk } from './walks.ts';
 
 /**
  * `tributary status`: the servers' health, the roles' own verdicts (running, stalled and why, or
@@ -41,7 +40,7 @@ export async function collectStatus(deps: {
   endpoints: EndpointStatus[];
   /** opens Kafka clients; called only when Kafka is healthy */
   kafka: () => Promise<{ kafka: Kafka; admin: Admin }>;
-  /** reads the latest walks (ops/walks.ts); called only when Postgres is healthy */
+  /** reads the latest walks (gateway/walks/query.ts); called only when Postgres is healthy */
   walks?: () => Promise<LatestWalk[]>;
 }): Promise<StatusReport> {
   const report: StatusReport = {

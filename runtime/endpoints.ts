@@ -174,3 +174,15 @@ export function kafkaNodes(firstPort: number, count: number): KafkaNode[] {
     controllerPort: firstPort + 2 * i + 1,
   }));
 }
+
+/** One server's state as `tributary infra status` and `tributary status` show it (infra/runner.ts checks it). */
+export interface EndpointStatus {
+  /** kafka (kafka-1…n for a local cluster), registry, postgres or mongodb */
+  name: string;
+  endpoint: string;
+  local: boolean;
+  pid?: number;
+  healthy: boolean;
+  detail: string;
+  log?: string;
+}

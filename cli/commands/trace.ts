@@ -1,10 +1,10 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { ConfigError } from '../../common/errors.ts';
+import { lineageOptions } from '../../lineage/options.ts';
+import { traceJob } from '../../lineage/trace.ts';
+import type { JobLineage, VersionTrace } from '../../lineage/types.ts';
 import { openOpsClients } from '../../ops/clients.ts';
-import { lineageOptions } from '../../ops/lineage/options.ts';
-import { traceJob } from '../../ops/lineage/trace.ts';
-import type { JobLineage, VersionTrace } from '../../ops/lineage/types.ts';
 import { infraOptions } from '../../runtime/endpoints.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -2,9 +2,9 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import type pg from 'pg';
-import type { LineageOptions } from '../../ops/lineage/options.ts';
-import { traceJob } from '../../ops/lineage/trace.ts';
-import type { JobLineage as TraceResult } from '../../ops/lineage/types.ts';
+import type { LineageOptions } from '../../lineage/options.ts';
+import { traceJob } from '../../lineage/trace.ts';
+import type { JobLineage as TraceResult } from '../../lineage/types.ts';
 import type { JobLineage } from '../schemas.ts';
 
 /**

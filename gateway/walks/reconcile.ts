@@ -15,7 +15,7 @@ export interface RawRange {
   last: string;
 }
 
-/** One walk as shown by the API, the dashboard and `tributary status` (ops/walks.ts reads it). */
+/** One walk as shown by the API, the dashboard and `tributary status` (gateway/walks/query.ts reads it). */
 export interface WalkView {
   walkId: string;
   api: string;

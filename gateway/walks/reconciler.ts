@@ -3,8 +3,8 @@ import { describeError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RoleMetrics } from '../../common/metrics.ts';
 import { WALK_METRICS } from '../../contracts/metrics/index.ts';
-import { type LatestWalk, latestWalks } from '../../ops/walks.ts';
 import type { WalksApi, WalksOptions } from './options.ts';
+import { type LatestWalk, latestWalks } from './query.ts';
 import { caughtUp, judge } from './reconcile.ts';
 import type { StoredWalk, WalkStore } from './store.ts';
 

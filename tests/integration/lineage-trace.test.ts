@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../common/wait-for.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { startTestGateway } from '../../gateway/testing.ts';
-import type { JobLineage, VersionTrace } from '../../ops/lineage/types.ts';
+import type { JobLineage, VersionTrace } from '../../lineage/types.ts';
 import { runCli } from '../support/ops-cli.ts';
 import { usePipelineRun } from '../support/pipeline-run.ts';
 import { readCommitted } from '../support/poller-harness.ts';

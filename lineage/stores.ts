@@ -1,7 +1,7 @@
 import type { Collection } from 'mongodb';
 import type pg from 'pg';
-import { quoteQualified } from '../../common/pg-names.ts';
-import { ENRICHMENT_JOBS_TABLE, WORKSPACES_TABLE } from '../../consumers/bronze/tables.ts';
+import { quoteQualified } from '../common/pg-names.ts';
+import { ENRICHMENT_JOBS_TABLE, WORKSPACES_TABLE } from '../consumers/bronze/tables.ts';
 import type { StoredRow } from './types.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { LatestWalk, WalkStatus, WalkView } from '../gateway/walks/reconcile.ts';
+import type { LatestWalk, WalkStatus, WalkView } from './reconcile.ts';
 
 export type { LatestWalk, WalkView };
 

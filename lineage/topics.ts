@@ -1,8 +1,8 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type Admin, type Kafka, type KafkaMessage, Partitioners, type PartitionMetadata } from 'kafkajs';
-import { type OffsetRange, readRanges } from '../../common/topic-reader.ts';
-import { positionText, readDeadLetter } from '../../contracts/dead-letter.ts';
-import { HEADERS, headerText } from '../../contracts/headers.ts';
+import { type OffsetRange, readRanges } from '../common/topic-reader.ts';
+import { positionText, readDeadLetter } from '../contracts/dead-letter.ts';
+import { HEADERS, headerText } from '../contracts/headers.ts';
 import { iso } from './stores.ts';
 import type { DeadLetterTrace, ScanReport } from './types.ts';
 

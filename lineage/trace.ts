@@ -1,8 +1,8 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Collection } from 'mongodb';
-import { describeError } from '../../common/errors.ts';
-import { ENRICHMENT_JOBS_TABLE, WORKSPACES_TABLE } from '../../consumers/bronze/tables.ts';
+import { describeError } from '../common/errors.ts';
+import { ENRICHMENT_JOBS_TABLE, WORKSPACES_TABLE } from '../consumers/bronze/tables.ts';
 import type { LineageOptions } from './options.ts';
 import {
   type BronzeVersion,

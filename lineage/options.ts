@@ -1,11 +1,11 @@
 import { type Static, Type } from 'typebox';
-import { readEnv } from '../../common/env.ts';
-import { opsOptions } from '../options.ts';
+import { readEnv } from '../common/env.ts';
+import { dlqTopics, readTopology } from '../contracts/topology.ts';
 
 /**
  * Settings of a lineage trace (`tributary trace`, the gateway's /api/jobs/{id}/lineage): the
- * pipeline's topic and store names come from the roles' own options (ops/options.ts), so a trace
- * reads what the roles write; the bounds of the Kafka searches are its own.
+ * pipeline's topic and store names come from the topology (contracts/topology.ts), as the roles'
+ * do, so a trace reads what the roles write; the bounds of the Kafka searches are its own.
  */
 export const LineageEnv = Type.Object({
   TRIBUTARY_LINEAGE_GOLD_SCAN_LIMIT: Type.Integer({
@@ -47,17 +47,17 @@ export interface LineageOptions {
 
 export function lineageOptions(env: NodeJS.ProcessEnv): LineageOptions {
   const e: Static<typeof LineageEnv> = readEnv(LineageEnv, env);
-  const ops = opsOptions(env);
+  const t = readTopology(env);
   return {
     topics: {
-      rawJobs: ops.topics.rawJobs,
-      rawWorkspaces: ops.topics.rawWorkspaces,
-      gold: ops.topics.gold,
-      dlqs: ops.topics.dlqs,
-      workspaceDlqs: [...new Set([ops.topics.pollerDlqs.workspaces, ops.topics.bronzeDlqs.workspaces])],
+      rawJobs: t.topics.rawJobs,
+      rawWorkspaces: t.topics.rawWorkspaces,
+      gold: t.topics.gold,
+      dlqs: dlqTopics(t),
+      workspaceDlqs: [...new Set([t.topics.sourceDlqWorkspaces, t.topics.rawDlqWorkspaces])],
     },
-    goldTable: ops.gold.table,
-    mongo: ops.gold.mongo,
+    goldTable: t.gold.table,
+    mongo: t.gold.mongo,
     goldScanLimit: e.TRIBUTARY_LINEAGE_GOLD_SCAN_LIMIT,
     dlqScanLimit: e.TRIBUTARY_LINEAGE_DLQ_SCAN_LIMIT,
     timeoutMs: e.TRIBUTARY_LINEAGE_TIMEOUT_MS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { walkLine, walkView } from './walks.ts';
+import { walkLine, walkView } from './query.ts';
 
 const row = {
   walk_id: 'w',
