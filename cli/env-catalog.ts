@@ -39,7 +39,7 @@ export const ENV_CATALOG: Array<{ component: string; schema: TObject }> = [
   { component: 'Gateway (gateway/options.ts)', schema: GatewayEnv },
   { component: 'Reconciliation per walk, in the gateway (gateway/walks/options.ts)', schema: WalksEnv },
   { component: 'Operator commands (ops/options.ts)', schema: OpsEnv },
-  { component: 'Lineage trace (ops/lineage/options.ts)', schema: LineageEnv },
+  { component: 'Lineage trace (lineage/options.ts)', schema: LineageEnv },
 ];
 
 export function renderEnvExample(): string {

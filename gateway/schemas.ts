@@ -127,7 +127,7 @@ const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 const HopName = Type.Enum(['source', 'raw', 'bronze', 'gold', 'postgres', 'mongo']);
 const Offset = Type.String({ description: 'a Kafka offset (a decimal string: offsets exceed 2^53)' });
 
-/** The lineage of a job (ops/lineage/types.ts is the same shape; gateway/analytics/lineage.ts checks it). */
+/** The lineage of a job (lineage/types.ts is the same shape; gateway/analytics/lineage.ts checks it). */
 export const LineageGold = Type.Object({
   topic: Type.String(),
   partition: Type.Integer(),

@@ -8,7 +8,7 @@ import type { JobLineage as TraceResult } from '../../lineage/types.ts';
 import type { JobLineage } from '../schemas.ts';
 
 /**
- * `GET /api/jobs/{id}/lineage`: the gateway's side of ops/lineage (the same trace as `tributary
+ * `GET /api/jobs/{id}/lineage`: the gateway's side of lineage/ (the same trace as `tributary
  * trace`), with the gateway's read-only Postgres pool and Kafka admin, and a MongoDB client opened
  * on the first trace (the live dashboard never needs one).
  */
