@@ -1,5 +1,5 @@
+import { isTerminalJobStatus } from '../../contracts/job-status.ts';
 import type { EnrichmentJob, EnrichmentJobGold, Workspace } from '../../schemas/generated/types.ts';
-import { TERMINAL } from './rules.ts';
 
 /** The gold record of a job joined with the latest state of its workspace (or none yet). */
 export function goldRecord(
@@ -25,7 +25,7 @@ export function goldRecord(
     workspace_resolved: workspace !== undefined,
     duration_ms: job.finished_at !== null ? job.finished_at - job.created_at : null,
     success_rate: job.requested_count > 0 ? job.enriched_count / job.requested_count : null,
-    is_terminal: TERMINAL.has(job.status),
+    is_terminal: isTerminalJobStatus(job.status),
     job_updated_at: job.updated_at,
     workspace_updated_at: workspace?.updated_at ?? null,
     processed_at: processedAt,

@@ -1,17 +1,10 @@
-import type { EnrichmentJob, JobStatus } from '../../schemas/generated/types.ts';
+import { isTerminalJobStatus, JOB_STATUS_RANK } from '../../contracts/job-status.ts';
+import type { EnrichmentJob } from '../../schemas/generated/types.ts';
 
 /**
  * Business rules a job version must satisfy before it reaches gold. A version that breaks one goes
  * to dlq.gold.enrichment-jobs with the reason, and the job's state keeps its last good version.
  */
-const STATUS_RANK: Record<JobStatus, number> = {
-  queued: 0,
-  processing: 1,
-  completed: 2,
-  failed: 2,
-  canceled: 2,
-};
-export const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'canceled']);
 
 export function ruleViolations(job: EnrichmentJob, previous: EnrichmentJob | undefined): string[] {
   const problems: string[] = [];
@@ -24,9 +17,9 @@ export function ruleViolations(job: EnrichmentJob, previous: EnrichmentJob | und
     );
   }
   if (previous) {
-    if (STATUS_RANK[job.status] < STATUS_RANK[previous.status]) {
+    if (JOB_STATUS_RANK[job.status] < JOB_STATUS_RANK[previous.status]) {
       problems.push(`status moved backward from ${previous.status} to ${job.status}`);
-    } else if (TERMINAL.has(previous.status) && job.status !== previous.status) {
+    } else if (isTerminalJobStatus(previous.status) && job.status !== previous.status) {
       problems.push(`status changed after the terminal status ${previous.status} (to ${job.status})`);
     }
   }

@@ -15,8 +15,12 @@ export async function ensureDashboardBuilt(): Promise<void> {
         e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs,
       )
       .reduce((a, b) => Math.max(a, b), 0);
+  // the bundle also takes the event map, the API's types and the contracts from outside dashboard/
   const sources = Math.max(
     newest(path.join(DASHBOARD, 'src')),
+    newest(path.resolve('contracts')),
+    fs.statSync(path.resolve('gateway', 'events.ts')).mtimeMs,
+    fs.statSync(path.resolve('gateway', 'schemas.ts')).mtimeMs,
     fs.statSync(path.join(DASHBOARD, 'index.html')).mtimeMs,
     fs.statSync(path.join(DASHBOARD, 'vite.config.ts')).mtimeMs,
   );
