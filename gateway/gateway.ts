@@ -1,11 +1,10 @@
 import client from 'prom-client';
-import { instanceId } from '../common/instance.ts';
 import { createLiveness, type Liveness, registerLivenessMetrics } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { serverUrl } from '../common/ops-server.ts';
 import { GATEWAY_METRICS, GATEWAY_PROCESS_METRICS_PREFIX } from '../contracts/metrics/index.ts';
-import { type ClientFactory, createClientFactory } from '../runtime/clients.ts';
+import { type ClientFactory, componentClients } from '../runtime/clients.ts';
 import type { InfraOptions } from '../runtime/endpoints.ts';
 import { type Alerts, startAlerts } from './alerts/start.ts';
 import { createReadOnlyPool } from './analytics/db.ts';
@@ -58,16 +57,7 @@ export async function startGateway(
   ),
 ): Promise<Gateway> {
   const { options, logger } = deps;
-  const own =
-    'clients' in deps
-      ? undefined
-      : createClientFactory({
-          endpoints: deps.infra,
-          logger,
-          instance: instanceId(deps.env),
-          name: 'gateway',
-        });
-  const clients = 'clients' in deps ? deps.clients : own!;
+  const { clients, own } = componentClients(deps, 'gateway', logger);
   const metrics = createRoleMetrics('gateway');
   const liveness = deps.liveness ?? createLiveness();
   registerLivenessMetrics(metrics, liveness);

@@ -1,11 +1,10 @@
 import { describeError } from '../common/errors.ts';
-import { instanceId } from '../common/instance.ts';
 import { createTopicLimits } from '../common/kafka-limits.ts';
 import type { Liveness, Probe } from '../common/liveness.ts';
 import type { Logger } from '../common/logger.ts';
 import { createRoleMetrics, type RoleMetrics } from '../common/metrics.ts';
 import { registerValueSchema } from '../common/registry.ts';
-import { type ClientFactory, createClientFactory } from '../runtime/clients.ts';
+import { type ClientFactory, componentClients } from '../runtime/clients.ts';
 import type { InfraOptions } from '../runtime/endpoints.ts';
 import { APIS, type ApiName } from './apis.ts';
 import { createPageCommitter } from './committer.ts';
@@ -52,16 +51,7 @@ export async function startPollers(
   ),
 ): Promise<RunningPollers> {
   const { logger } = deps;
-  const own =
-    'clients' in deps
-      ? undefined
-      : createClientFactory({
-          endpoints: deps.infra,
-          logger,
-          instance: instanceId(deps.env),
-          name: 'pollers',
-        });
-  const clients = 'clients' in deps ? deps.clients : own!;
+  const { clients, own } = componentClients(deps, 'pollers', logger);
   try {
     return await runPollers({ ...deps, clients }, () => own?.closeAll());
   } catch (err) {

@@ -11,6 +11,7 @@ import {
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { describeError } from '../common/errors.ts';
+import { instanceId } from '../common/instance.ts';
 import { createKafka } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import { type RoleMetrics, startMetricsPublisher } from '../common/metrics.ts';
@@ -204,4 +205,19 @@ export function createClientFactory(opts: ClientFactoryOptions): ClientFactory {
     },
   };
   return factory;
+}
+
+/**
+ * The clients of a component that runs as a role (given the role's factory) or by itself in a test
+ * or a one-off process (given the endpoints): `own` is the factory it opened for itself, which it
+ * must close; undefined when the role's runtime owns the clients.
+ */
+export function componentClients(
+  deps: { clients: ClientFactory } | { infra: InfraOptions; env?: NodeJS.ProcessEnv },
+  name: string,
+  logger: Logger,
+): { clients: ClientFactory; own: ClientFactory | undefined } {
+  if ('clients' in deps) return { clients: deps.clients, own: undefined };
+  const own = createClientFactory({ endpoints: deps.infra, logger, instance: instanceId(deps.env), name });
+  return { clients: own, own };
 }

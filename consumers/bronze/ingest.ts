@@ -5,7 +5,7 @@ import { BRONZE_METRICS } from '../../contracts/metrics/index.ts';
 import type { AvroDecoder } from '../shared/avro-decoder.ts';
 import type { Chunk } from '../shared/batch-consumer.ts';
 import { copyLine } from '../shared/copy-text.ts';
-import type { DeadLetter, DeadLetterQueue } from '../shared/dead-letter.ts';
+import { type DeadLetter, type DeadLetterQueue, refusedLetter } from '../shared/dead-letter.ts';
 import { headerIsoTimestamp, kafkaTimestampIso } from '../shared/headers.ts';
 import { storeCall } from '../shared/store-call.ts';
 import type { BronzeTable } from './tables.ts';
@@ -81,14 +81,7 @@ export function createBronzeIngest<T>(deps: {
         );
       } catch (err) {
         // A value Avro accepts but Postgres would reject (not a UUID, NUL in text, year 10000…).
-        letters.push({
-          topic,
-          partition,
-          message,
-          reason: `cannot be stored: ${(err as Error).message}`,
-          stage: DEAD_LETTER_STAGES.refused,
-          errorClass: (err as Error).name,
-        });
+        letters.push(refusedLetter({ topic, partition, message }, err));
       }
     }
     const written = await storeCall('Postgres', () => writer.write(lines));

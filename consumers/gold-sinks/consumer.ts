@@ -9,7 +9,7 @@ import type { EnrichmentJobGold } from '../../schemas/generated/types.ts';
 import { avroType } from '../../schemas/index.ts';
 import { createAvroDecoder } from '../shared/avro-decoder.ts';
 import { type BatchConsumer, createBatchConsumer } from '../shared/batch-consumer.ts';
-import type { DeadLetter, DeadLetterQueue } from '../shared/dead-letter.ts';
+import { type DeadLetter, type DeadLetterQueue, refusedLetter } from '../shared/dead-letter.ts';
 import { storeCall } from '../shared/store-call.ts';
 import type { GoldSinkName } from './options.ts';
 import type { GoldSink } from './postgres-sink.ts';
@@ -80,14 +80,7 @@ export function createGoldConsumer(deps: {
           assertStorable(decoded.value);
           records.push({ value: decoded.value, partition, offset: message.offset });
         } catch (err) {
-          letters.push({
-            topic,
-            partition,
-            message,
-            reason: `cannot be stored: ${(err as Error).message}`,
-            stage: DEAD_LETTER_STAGES.refused,
-            errorClass: (err as Error).name,
-          });
+          letters.push(refusedLetter({ topic, partition, message }, err));
         }
       }
       const latest = latestPerJob(records);

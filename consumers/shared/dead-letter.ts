@@ -1,6 +1,6 @@
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { sendWithinLimits, type TopicLimits } from '../../common/kafka-limits.ts';
-import { type DeadLetterStage, deadLetter } from '../../contracts/dead-letter.ts';
+import { DEAD_LETTER_STAGES, type DeadLetterStage, deadLetter } from '../../contracts/dead-letter.ts';
 import { dlqTopicOf } from '../../contracts/topology.ts';
 
 /** A message that cannot be processed, with where it came from, why, and which step refused it. */
@@ -13,6 +13,20 @@ export interface DeadLetter {
   stage: DeadLetterStage;
   /** the class of the error that refused it, when an error did */
   errorClass?: string;
+}
+
+/** A decoded record the store refuses (bronze: Postgres would reject a value; sinks: not storable). */
+export function refusedLetter(
+  at: { topic: string; partition: number; message: KafkaMessage },
+  err: unknown,
+): DeadLetter {
+  const e = err as Error;
+  return {
+    ...at,
+    reason: `cannot be stored: ${e.message}`,
+    stage: DEAD_LETTER_STAGES.refused,
+    errorClass: e.name,
+  };
 }
 
 export interface DeadLetterQueue {
