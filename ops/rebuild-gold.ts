@@ -3,6 +3,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
 import type pg from 'pg';
+import { describeError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { waitFor } from '../common/wait-for.ts';
 import type { InfraOptions } from '../runtime/endpoints.ts';
@@ -121,12 +122,23 @@ export async function rebuildGold(
     report.cleanupProblems = await cleanUp();
     return report;
   } catch (err) {
-    await cleanUp().catch(() => {});
+    // the rebuild's own error is what the operator must see; a clean-up that fails too is logged
+    await cleanUp().catch((cleanUpErr: unknown) =>
+      deps.logger.warn(
+        { err: describeError(cleanUpErr) },
+        'rebuild-gold: cleaning up after a failure failed',
+      ),
+    );
     throw err;
   }
 
   async function cleanUp(): Promise<string[]> {
-    if (pipeline) await pipeline.close().catch(() => {});
+    if (pipeline)
+      await pipeline
+        .close()
+        .catch((err: unknown) =>
+          deps.logger.warn({ err: describeError(err) }, 'rebuild-gold: closing the shadow pipeline failed'),
+        );
     pipeline = undefined;
     return removeShadow({ ...deps, registry: deps.infra.registry }, target, names, {
       keepStores: opts.keepShadow === true && !swapped,

@@ -1,6 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type Admin, type Consumer, type Kafka, type Message, Partitioners } from 'kafkajs';
-import { RemoteError, TributaryError } from '../common/errors.ts';
+import { describeError, RemoteError, TributaryError } from '../common/errors.ts';
 import { createTopicLimits, sendWithinLimits } from '../common/kafka-limits.ts';
 import { kafkaSideCrash, keepConsumerRunning } from '../common/keep-running.ts';
 import { type Logger, silentLogger } from '../common/logger.ts';
@@ -169,7 +169,16 @@ export async function redriveDlq(
             });
             await tx.commit();
           } catch (err) {
-            await tx.abort().catch(() => {});
+            // the batch's own error is what the caller must see; a transaction that cannot be aborted
+            // is aborted by the broker at its timeout, or fenced by the next redrive
+            await tx
+              .abort()
+              .catch((abortErr: unknown) =>
+                deps.logger?.warn(
+                  { err: describeError(abortErr) },
+                  'redrive: aborting the transaction failed',
+                ),
+              );
             throw err;
           }
           report.read += chunk.length;
