@@ -2,6 +2,7 @@ import type { Consumer, KafkaMessage } from 'kafkajs';
 import { keepConsumerRunning } from '../../common/keep-running.ts';
 import type { Liveness } from '../../common/liveness.ts';
 import type { Logger } from '../../common/logger.ts';
+import { createPartitionCommits } from './partition-commits.ts';
 
 /** Consecutive messages of one partition, handed to the handler in one call. */
 export interface Chunk {
@@ -45,8 +46,11 @@ export interface BatchConsumer {
  * auto-resolve off, each fetched batch cut into chunks of `batchSize`, and after each chunk the
  * offset after it committed explicitly. Commits go through the batch's `commitOffsetsIfNecessary`
  * because `consumer.commitOffsets` silently does nothing once the consumer is stopping, which would
- * drop the last commit on a graceful shutdown. A crash kafkajs does not restart from is logged and
- * the loop restarted with a new consumer (common/keep-running.ts).
+ * drop the last commit on a graceful shutdown. A batch with nothing to hand over (only an aborted
+ * transaction's records and markers) is committed past too, in order with the others
+ * (partition-commits.ts): otherwise a topic that ends in an aborted transaction leaves the group
+ * short of its end until the next record. A crash kafkajs does not restart from is logged and the
+ * loop restarted with a new consumer (common/keep-running.ts).
  */
 export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
   const { topic, batchSize, logger } = opts;
@@ -58,6 +62,24 @@ export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
     logger,
     probe,
     run: async (consumer) => {
+      const commits = createPartitionCommits();
+      consumer.on(consumer.events.GROUP_JOIN, () => commits.reset());
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        // kafkajs emits this for a batch it filtered to nothing without calling eachBatch
+        if (payload.batchSize !== 0 || payload.topic !== topic) return;
+        const offset = nextOffset(payload.lastOffset);
+        commits
+          .commit(payload.partition, offset, () =>
+            consumer.commitOffsets([{ topic, partition: payload.partition, offset }]),
+          )
+          .catch((err: unknown) =>
+            // a rebalance or a stop: the next owner reads the aborted records again and skips them
+            logger.debug(
+              { err, partition: payload.partition, offset },
+              'commit past filtered records failed',
+            ),
+          );
+      });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning });
       await consumer.run({
@@ -87,9 +109,12 @@ export function createBatchConsumer(opts: BatchConsumerOptions): BatchConsumer {
             // At the end of the batch, commit past any transaction markers after the last message.
             const lastOffset = i + batchSize >= messages.length ? batch.lastOffset() : last.offset;
             resolveOffset(last.offset);
-            await commitOffsetsIfNecessary({
-              topics: [{ topic: batch.topic, partitions: [{ partition, offset: nextOffset(lastOffset) }] }],
-            });
+            const offset = nextOffset(lastOffset);
+            await commits.commit(partition, offset, () =>
+              commitOffsetsIfNecessary({
+                topics: [{ topic: batch.topic, partitions: [{ partition, offset }] }],
+              }),
+            );
             probe?.progressed();
             await heartbeat();
           }
