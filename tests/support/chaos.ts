@@ -75,8 +75,14 @@ export async function superviseRoles<N extends string>(
   timeline: Timeline,
 ): Promise<RoleSupervisor<N>> {
   const roles = new Map<N, Managed>();
+  // One port per role, all different: the OS may hand the same free port out twice in a row (a
+  // cluster run once gave a gold sink's ops server the port picked for a gateway).
+  const taken = new Set<number>();
   for (const [name, spec] of Object.entries(specs) as Array<[N, RoleSpec]>) {
-    roles.set(name, { spec, port: await freePort(), past: [], incarnations: 0 });
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    roles.set(name, { spec, port, past: [], incarnations: 0 });
   }
   const exits: Array<{ role: N; code: number | null; signal: string | null }> = [];
   let stopping = false;
